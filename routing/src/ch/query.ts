@@ -1,0 +1,257 @@
+import type { SearchProblem, Seed } from '../graph/phantom.ts';
+import type { PathResult } from '../graph/dijkstra.ts';
+import type { ContractionHierarchy } from './contract.ts';
+import { IndexedHeap } from './heap.ts';
+
+/**
+ * Bidirectional CH query and many-to-many (bucket) matrices. One instance per thread of use: it reuses its
+ * arrays between queries, so a query allocates almost nothing.
+ */
+export class CHQuery {
+  private readonly fHeap: IndexedHeap;
+  private readonly bHeap: IndexedHeap;
+  private readonly fDist: Float64Array;
+  private readonly bDist: Float64Array;
+  private readonly fParent: Int32Array;
+  private readonly bParent: Int32Array;
+  private readonly fTouched: number[] = [];
+  private readonly bTouched: number[] = [];
+
+  constructor(private readonly ch: ContractionHierarchy) {
+    const n = ch.numNodes;
+    this.fHeap = new IndexedHeap(n);
+    this.bHeap = new IndexedHeap(n);
+    this.fDist = new Float64Array(n).fill(Infinity);
+    this.bDist = new Float64Array(n).fill(Infinity);
+    this.fParent = new Int32Array(n).fill(-1);
+    this.bParent = new Int32Array(n).fill(-1);
+  }
+
+  private reset(): void {
+    for (const v of this.fTouched) {
+      this.fDist[v] = Infinity;
+      this.fParent[v] = -1;
+    }
+    for (const v of this.bTouched) {
+      this.bDist[v] = Infinity;
+      this.bParent[v] = -1;
+    }
+    this.fTouched.length = 0;
+    this.bTouched.length = 0;
+    this.fHeap.clear();
+    this.bHeap.clear();
+  }
+
+  private seed(seeds: Seed[], dist: Float64Array, heap: IndexedHeap, touched: number[]): void {
+    for (const s of seeds) {
+      if (s.offset < dist[s.ebn]) {
+        if (dist[s.ebn] === Infinity) touched.push(s.ebn);
+        dist[s.ebn] = s.offset;
+        heap.push(s.ebn, s.offset);
+      }
+    }
+  }
+
+  route(p: SearchProblem): PathResult {
+    const ch = this.ch;
+    this.reset();
+    const { fDist, bDist, fHeap, bHeap, fParent, bParent } = this;
+    this.seed(p.sources, fDist, fHeap, this.fTouched);
+    this.seed(p.targets, bDist, bHeap, this.bTouched);
+    // Target offsets can be negative (the phantom lies before the end of its EBN), so a direction may stop only
+    // when its smallest key plus the other side's smallest possible offset cannot beat the best meeting.
+    let fMin = Infinity, bMin = Infinity;
+    for (const s of p.sources) fMin = Math.min(fMin, s.offset);
+    for (const t of p.targets) bMin = Math.min(bMin, t.offset);
+    let best = p.direct, meet = -1;
+    for (const s of p.sources) {
+      const v = s.ebn;
+      if (bDist[v] + fDist[v] < best) {
+        best = bDist[v] + fDist[v];
+        meet = v;
+      }
+    }
+    // Alternate directions; each stops once its smallest key cannot improve the best meeting.
+    for (;;) {
+      const fGo = fHeap.length > 0 && fHeap.minKey() + bMin < best;
+      const bGo = bHeap.length > 0 && bHeap.minKey() + fMin < best;
+      if (!fGo && !bGo) break;
+      const forward = fGo && (!bGo || fHeap.minKey() <= bHeap.minKey());
+      if (forward) {
+        const u = fHeap.pop();
+        const du = fDist[u];
+        for (let k = ch.upFirst[u]; k < ch.upFirst[u + 1]; k++) {
+          const v = ch.upHead[k];
+          const nd = du + ch.upWeight[k];
+          if (nd < fDist[v]) {
+            if (fDist[v] === Infinity) this.fTouched.push(v);
+            fDist[v] = nd;
+            fParent[v] = u;
+            fHeap.push(v, nd);
+            const total = nd + bDist[v];
+            if (total < best) {
+              best = total;
+              meet = v;
+            }
+          }
+        }
+      } else {
+        const u = bHeap.pop();
+        const du = bDist[u];
+        for (let k = ch.downFirst[u]; k < ch.downFirst[u + 1]; k++) {
+          const v = ch.downHead[k];
+          const nd = du + ch.downWeight[k];
+          if (nd < bDist[v]) {
+            if (bDist[v] === Infinity) this.bTouched.push(v);
+            bDist[v] = nd;
+            bParent[v] = u;
+            bHeap.push(v, nd);
+            const total = nd + fDist[v];
+            if (total < best) {
+              best = total;
+              meet = v;
+            }
+          }
+        }
+      }
+    }
+    if (best === Infinity) return { weight: Infinity, path: [] };
+    if (meet < 0) return { weight: best, path: [p.directEbn] };
+    // CH path: sources … meet … targets, then unpack every shortcut into original EBN arcs
+    const up: number[] = [];
+    for (let v = meet; v >= 0; v = fParent[v]) up.push(v);
+    up.reverse();
+    const down: number[] = [];
+    for (let v = bParent[meet]; v >= 0; v = bParent[v]) down.push(v);
+    const chPath = up.concat(down);
+    const path: number[] = [chPath[0]];
+    for (let i = 1; i < chPath.length; i++) this.unpack(chPath[i - 1], chPath[i], path);
+    const last = path[path.length - 1];
+    const via = p.targetVia.get(last);
+    if (via !== undefined) path.push(via);
+    return { weight: best, path };
+  }
+
+  /** Appends the original EBNs of arc a→b (excluding a) to `out`. */
+  private unpack(a: number, b: number, out: number[]): void {
+    const ch = this.ch;
+    // a→b is stored either as an up arc at a (rank b > rank a) or as a down arc at b (rank a > rank b)
+    let mid = -2;
+    if (ch.rank[b] > ch.rank[a]) {
+      mid = findMid(ch.upFirst, ch.upHead, ch.upWeight, ch.upMid, a, b);
+    } else {
+      mid = findMid(ch.downFirst, ch.downHead, ch.downWeight, ch.downMid, b, a);
+    }
+    if (mid === -2) throw new Error(`CH unpack: no arc ${a}→${b}`);
+    if (mid < 0) {
+      out.push(b);
+      return;
+    }
+    this.unpack(a, mid, out);
+    this.unpack(mid, b, out);
+  }
+
+  /**
+   * Many-to-many with buckets (Knopp et al. 2007): one upward backward search per target fills buckets, one upward
+   * forward search per source scans them. Row-major results; weight/duration in integer ms, length in metres;
+   * Infinity = no route. Duration and length belong to the minimum-weight path.
+   */
+  matrix(sources: Seed[][], targets: Seed[][]): { weight: Float64Array; duration: Float64Array; length: Float64Array } {
+    const ch = this.ch;
+    const m = targets.length;
+    const weight = new Float64Array(sources.length * m).fill(Infinity);
+    const duration = new Float64Array(sources.length * m).fill(Infinity);
+    const length = new Float64Array(sources.length * m).fill(Infinity);
+    const n = ch.numNodes;
+    const bucketStart = new Int32Array(n).fill(-1);
+    // bucket entries as a linked list in flat arrays: next, target, weight, duration, length
+    const bNext: number[] = [], bTarget: number[] = [], bW: number[] = [], bD: number[] = [], bL: number[] = [];
+    const dur = new Float64Array(n);
+    const len = new Float64Array(n);
+    for (let j = 0; j < m; j++) {
+      this.reset();
+      const { bDist, bHeap } = this;
+      for (const s of targets[j]) {
+        if (s.offset < bDist[s.ebn]) {
+          if (bDist[s.ebn] === Infinity) this.bTouched.push(s.ebn);
+          bDist[s.ebn] = s.offset;
+          dur[s.ebn] = s.dur;
+          len[s.ebn] = s.len;
+          bHeap.push(s.ebn, s.offset);
+        }
+      }
+      while (bHeap.length) {
+        const u = bHeap.pop();
+        const du = bDist[u];
+        bNext.push(bucketStart[u]);
+        bTarget.push(j);
+        bW.push(du);
+        bD.push(dur[u]);
+        bL.push(len[u]);
+        bucketStart[u] = bNext.length - 1;
+        for (let k = ch.downFirst[u]; k < ch.downFirst[u + 1]; k++) {
+          const v = ch.downHead[k];
+          const nd = du + ch.downWeight[k];
+          if (nd < bDist[v]) {
+            if (bDist[v] === Infinity) this.bTouched.push(v);
+            bDist[v] = nd;
+            dur[v] = dur[u] + ch.downDur[k];
+            len[v] = len[u] + ch.downLen[k];
+            bHeap.push(v, nd);
+          }
+        }
+      }
+    }
+    for (let i = 0; i < sources.length; i++) {
+      this.reset();
+      const { fDist, fHeap } = this;
+      for (const s of sources[i]) {
+        if (s.offset < fDist[s.ebn]) {
+          if (fDist[s.ebn] === Infinity) this.fTouched.push(s.ebn);
+          fDist[s.ebn] = s.offset;
+          dur[s.ebn] = s.dur;
+          len[s.ebn] = s.len;
+          fHeap.push(s.ebn, s.offset);
+        }
+      }
+      const row = i * m;
+      while (fHeap.length) {
+        const u = fHeap.pop();
+        const du = fDist[u];
+        for (let e = bucketStart[u]; e >= 0; e = bNext[e]) {
+          const cell = row + bTarget[e];
+          const total = du + bW[e];
+          if (total < weight[cell]) {
+            weight[cell] = total;
+            duration[cell] = dur[u] + bD[e];
+            length[cell] = len[u] + bL[e];
+          }
+        }
+        for (let k = ch.upFirst[u]; k < ch.upFirst[u + 1]; k++) {
+          const v = ch.upHead[k];
+          const nd = du + ch.upWeight[k];
+          if (nd < fDist[v]) {
+            if (fDist[v] === Infinity) this.fTouched.push(v);
+            fDist[v] = nd;
+            dur[v] = dur[u] + ch.upDur[k];
+            len[v] = len[u] + ch.upLen[k];
+            fHeap.push(v, nd);
+          }
+        }
+      }
+    }
+    return { weight, duration, length };
+  }
+}
+
+/** Arc from `at` to `head` in one CSR list; returns its mid (-1 original) or -2 if absent. Lists are sorted by head. */
+function findMid(first: Uint32Array, head: Uint32Array, weight: Int32Array, mid: Int32Array, at: number, to: number): number {
+  let best = -2, bestW = Infinity;
+  for (let k = first[at]; k < first[at + 1]; k++) {
+    if (head[k] === to && weight[k] < bestW) {
+      bestW = weight[k];
+      best = mid[k];
+    }
+  }
+  return best;
+}
