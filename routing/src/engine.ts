@@ -11,7 +11,7 @@ import type { RoadGraph } from './graph/types.ts';
 import { readOsmFile } from './osm/read.ts';
 import { assembleLeg } from './osrm/assemble.ts';
 import { annotateLegs, type Lang } from './osrm/instructions.ts';
-import type { LonLat, OsrmRouteResponse, OsrmTableResponse, OsrmWaypoint } from './osrm/types.ts';
+import type { LonLat, OsrmLeg, OsrmRouteResponse, OsrmTableResponse, OsrmWaypoint } from './osrm/types.ts';
 import { extractMapFeatures, type MapFeatures } from './map/features.ts';
 
 export interface LatLon {
@@ -191,7 +191,7 @@ export class RoutingEngine {
   }
 
   routePhantoms(phantoms: Phantom[], opts: { lang?: Lang; steps?: boolean } = {}): OsrmRouteResponse {
-    const legs = [];
+    const legs: OsrmLeg[] = [];
     const coords: LonLat[] = [];
     for (let i = 1; i < phantoms.length; i++) {
       const r = this.path(phantoms[i - 1], phantoms[i]);

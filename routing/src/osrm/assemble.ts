@@ -142,9 +142,11 @@ function junctionAt(g: RoadGraph, a: number, b: number): Junction {
   return { node: v, bearingIn, bearingOut, angle: turnAngle(bearingIn, bearingOut), others, intersection };
 }
 
+/** What a driver reads as "the same road": the name; the ref only for roads without a name. */
 function nameKey(g: RoadGraph, ebn: number): string {
   const s = ebn >> 1;
-  return `${g.segName[s] >= 0 ? g.strings[g.segName[s]] : ''}|${g.segRef[s] >= 0 ? g.strings[g.segRef[s]] : ''}`;
+  if (g.segName[s] >= 0) return g.strings[g.segName[s]];
+  return g.segRef[s] >= 0 ? `ref:${g.strings[g.segRef[s]]}` : '';
 }
 
 export function assembleLeg(g: RoadGraph, src: Phantom, tgt: Phantom, path: number[]): { leg: OsrmLeg; coords: LonLat[] } {
@@ -215,7 +217,12 @@ export function assembleLeg(g: RoadGraph, src: Phantom, tgt: Phantom, path: numb
         if (roundaboutStep.maneuver.modifier === 'uturn') roundaboutStep.maneuver.modifier = 'sharp left';
         roundaboutStep = null;
       }
-      maneuver = { ...base, type: 'exit roundabout', modifier: modifierOf(j.angle) === 'uturn' ? 'straight' : modifierOf(j.angle) };
+      // As OSRM without `roundabout_exits`: no separate exit step; the roundabout step carries the exit road's name.
+      cur.name = nameOf(b);
+      const exitRef = refOf(b);
+      if (exitRef) cur.ref = exitRef;
+      else delete cur.ref;
+      cur.intersections.push(j.intersection);
     } else {
       const mod = modifierOf(j.angle);
       const sameName = nameKey(g, a) === nameKey(g, b) && nameOf(b) !== '';
@@ -265,6 +272,7 @@ export function assembleLeg(g: RoadGraph, src: Phantom, tgt: Phantom, path: numb
     roundaboutStep.maneuver.exit = Math.max(1, exitsPassed);
   }
   steps.push(cur);
+  collapseShortNameChanges(steps);
 
   // arrive: on which side of the road is the destination?
   const lastC = cur.geometry.coordinates;
@@ -315,4 +323,25 @@ export function assembleLeg(g: RoadGraph, src: Phantom, tgt: Phantom, path: numb
     leg: { distance: round1(distance), duration: round1(durationMs / 1000), weight: round1(weightMs / 1000), summary, steps },
     coords: coords.length >= 2 ? coords : [coords[0], coords[0]],
   };
+}
+
+/** Below this length, a mere change of name followed by another maneuver is folded into the step before. */
+const SHORT_NAME_CHANGE_M = 25;
+
+/**
+ * A few metres of another street between two maneuvers ("Trippstadter Straße, 12 m") are noise to a driver:
+ * like OSRM's post-processing, such a 'new name' step is merged into the step before it.
+ */
+function collapseShortNameChanges(steps: OsrmStep[]): void {
+  for (let i = steps.length - 2; i >= 1; i--) {
+    const s = steps[i];
+    if (s.maneuver.type !== 'new name' || s.distance >= SHORT_NAME_CHANGE_M) continue;
+    const prev = steps[i - 1];
+    prev.distance += s.distance;
+    prev.duration += s.duration;
+    prev.weight += s.weight;
+    for (const p of s.geometry.coordinates.slice(1)) prev.geometry.coordinates.push(p);
+    prev.intersections.push(...s.intersections);
+    steps.splice(i, 1);
+  }
 }
