@@ -1,6 +1,6 @@
 import { IndexedHeap } from '../ch/heap.ts';
 import { ebgArcWeight } from '../ch/contract.ts';
-import type { SearchProblem } from './phantom.ts';
+import type { SearchProblem, Seed } from './phantom.ts';
 import type { RoadGraph } from './types.ts';
 
 export interface PathResult {
@@ -77,5 +77,44 @@ export class Dijkstra {
     const via = p.targetVia.get(bestEbn);
     if (via !== undefined) path.push(via);
     return { weight: best, path };
+  }
+
+  /**
+   * One search from `sources` until every target EBN is settled: the honest plain-Dijkstra baseline for a
+   * matrix row. Returns, per target seed list, the best cost.
+   */
+  oneToMany(sources: Seed[], targets: Seed[][]): Float64Array {
+    const { g, heap, dist, parent, touched } = this;
+    for (const t of touched) {
+      dist[t] = Infinity;
+      parent[t] = -1;
+    }
+    touched.length = 0;
+    heap.clear();
+    for (const s of sources) {
+      if (s.offset < dist[s.ebn]) {
+        if (dist[s.ebn] === Infinity) touched.push(s.ebn);
+        dist[s.ebn] = s.offset;
+        heap.push(s.ebn, s.offset);
+      }
+    }
+    const pending = new Set<number>();
+    for (const ts of targets) for (const t of ts) pending.add(t.ebn);
+    while (heap.length && pending.size) {
+      const u = heap.pop();
+      pending.delete(u);
+      const du = dist[u];
+      for (let k = g.arcFirst[u]; k < g.arcFirst[u + 1]; k++) {
+        const v = g.arcHead[k];
+        const nd = du + ebgArcWeight(g, k);
+        if (nd < dist[v]) {
+          if (dist[v] === Infinity) touched.push(v);
+          dist[v] = nd;
+          parent[v] = u;
+          heap.push(v, nd);
+        }
+      }
+    }
+    return Float64Array.from(targets, (ts) => Math.min(...ts.map((t) => dist[t.ebn] + t.offset)));
   }
 }
