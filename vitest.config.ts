@@ -4,5 +4,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: ['routing', 'server'],
+    reporters: ['default', './scripts/summary-reporter.ts'],
   },
 });
