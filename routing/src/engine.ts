@@ -9,7 +9,7 @@ import { reverseArcs, searchProblem, sourceSeeds, targetSeeds, type Phantom, typ
 import { Snapper, SnapError } from './graph/snap.ts';
 import type { RoadGraph } from './graph/types.ts';
 import { readOsmFile } from './osm/read.ts';
-import { assembleLeg } from './osrm/assemble.ts';
+import { assembleLeg, drives } from './osrm/assemble.ts';
 import { annotateLegs, type Lang } from './osrm/instructions.ts';
 import type { LonLat, OsrmLeg, OsrmRouteResponse, OsrmTableResponse, OsrmWaypoint } from './osrm/types.ts';
 import { extractMapFeatures, type MapFeatures } from './map/features.ts';
@@ -222,6 +222,37 @@ export class RoutingEngine {
       ],
       waypoints: phantoms.map((p) => this.waypoint(p)),
     };
+  }
+
+  /**
+   * The road geometry through a sequence of positions for a vehicle to drive: coordinates, the speed (km/h) of
+   * each piece (piece k runs from coordinate k to k+1), and the coordinate index at which each waypoint after
+   * the first is reached. Null when a leg has no route.
+   */
+  drivePath(phantoms: Phantom[]): { coordinates: LonLat[]; speedsKmh: number[]; stopIndices: number[]; durationMs: number; distance: number } | null {
+    const coordinates: LonLat[] = [];
+    const speedsKmh: number[] = [];
+    const stopIndices: number[] = [];
+    let durationMs = 0, distance = 0;
+    for (let i = 1; i < phantoms.length; i++) {
+      const r = this.path(phantoms[i - 1], phantoms[i]);
+      if (r.weight === Infinity) return null;
+      for (const d of drives(this.graph, phantoms[i - 1], phantoms[i], r.path)) {
+        durationMs += d.durationMs;
+        distance += d.distance;
+        const speed = this.graph.ebnSpeed[d.ebn];
+        for (const c of d.coords) {
+          const last = coordinates[coordinates.length - 1];
+          if (last && last[0] === c[0] && last[1] === c[1]) continue;
+          if (coordinates.length) speedsKmh.push(speed);
+          coordinates.push(c);
+        }
+      }
+      if (coordinates.length === 0) coordinates.push([phantoms[i].lon, phantoms[i].lat]);
+      stopIndices.push(coordinates.length - 1);
+    }
+    if (coordinates.length === 0 && phantoms.length) coordinates.push([phantoms[0].lon, phantoms[0].lat]);
+    return { coordinates, speedsKmh, stopIndices, durationMs, distance };
   }
 
   waypoint(p: Phantom): OsrmWaypoint {

@@ -44,7 +44,7 @@ function arcIndex(g: RoadGraph, a: number, b: number): number {
   return -1;
 }
 
-function drives(g: RoadGraph, src: Phantom, tgt: Phantom, path: number[]): Drive[] {
+export function drives(g: RoadGraph, src: Phantom, tgt: Phantom, path: number[]): Drive[] {
   const out: Drive[] = [];
   const sSeeds = sourceSeeds(g, src);
   const tSeeds = targetSeeds(g, tgt);

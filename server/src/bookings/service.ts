@@ -1,0 +1,414 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { SnapError } from '@kl/routing';
+import type { Clock } from '../core/clock.ts';
+import type { Dispatcher } from '../dispatch/dispatcher.ts';
+import type { Booking as DispatchBooking, DispatchEvent, Location, VehiclePlan } from '../dispatch/types.ts';
+import { ApiError, forbidden, notFound } from '../http/errors.ts';
+import type { BookingCreate, BookingStatus, BookingView, PlanUpdate } from '../protocol/events.ts';
+import type { Principal } from '../auth/tokens.ts';
+import type { RoadOracle } from '../routing/oracle.ts';
+import type { BookingRecord, EventRecord, Store } from '../store/types.ts';
+import type { Hub } from '@kl/routing/fixtures.ts';
+
+const iso = (t: number) => new Date(t).toISOString();
+const toMs = (t: string | number | undefined): number | undefined => (t === undefined ? undefined : typeof t === 'number' ? t : Date.parse(t));
+
+/** Terminal states: nothing changes a booking after these. */
+const FINAL = new Set(['completed', 'cancelled', 'rejected', 'expired', 'no_show']);
+
+export interface BookingServiceEvents {
+  booking: [BookingView, BookingRecord];
+  plan: [PlanUpdate];
+}
+
+/**
+ * The booking lifecycle around the pure dispatcher: validated input in, API records out, every change made
+ * durable in the store before the caller is answered. Also turns dispatcher plans into `plan:update` messages
+ * (with road geometry) for the buses and the Leitstand.
+ */
+export class BookingService extends EventEmitter<BookingServiceEvents> {
+  private readonly records = new Map<string, BookingRecord>();
+  private readonly planVersions = new Map<string, { key: string; version: number; update: PlanUpdate }>();
+  /** vehicles that have been sent their current plan (their confirmed bookings count as assigned) */
+  private readonly connectedVehicles = new Set<string>();
+
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    private readonly oracle: RoadOracle,
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly hubs: Hub[],
+    private readonly serviceArea: (lat: number, lon: number) => boolean,
+  ) {
+    super();
+  }
+
+  restore(records: BookingRecord[]): void {
+    for (const r of records) this.records.set(r.id, r);
+  }
+
+  get dispatcherRef(): Dispatcher {
+    return this.dispatcher;
+  }
+
+  // ------------------------------------------------------------------ queries
+
+  view(r: BookingRecord): BookingView {
+    const plan = r.vehicleId ? this.dispatcher.plan(r.vehicleId) : undefined;
+    let eta: string | null = null;
+    if (plan && (r.status === 'confirmed' || r.status === 'assigned' || r.status === 'picked_up')) {
+      const kind = r.status === 'picked_up' ? 'dropoff' : 'pickup';
+      const stop = plan.stops.find((s) => s.requestId === r.id && s.kind === kind);
+      if (stop) eta = iso(stop.arrival);
+    }
+    return {
+      id: r.id,
+      status: r.status as BookingStatus,
+      pickup: r.pickup,
+      dropoff: r.dropoff,
+      passengers: r.passengers,
+      wheelchairs: r.wheelchairs,
+      createdAt: iso(r.createdAt),
+      ...(r.offer
+        ? {
+            offer: {
+              pickupWindow: { from: iso(r.offer.pickupFrom), to: iso(r.offer.pickupTo) },
+              arrival: iso(r.offer.arrival),
+              latestArrival: iso(r.offer.latestArrival),
+              vehicleId: r.offer.vehicleId,
+              expiresAt: iso(r.offer.expiresAt),
+            },
+          }
+        : {}),
+      vehicleId: r.vehicleId ?? null,
+      eta,
+      ...(r.rejection
+        ? { rejection: { reason: r.rejection.reason, message: r.rejection.message, ...(r.rejection.alternative ? { alternative: { type: r.rejection.alternative.type, time: iso(r.rejection.alternative.time) } } : {}) } }
+        : {}),
+      ...(r.pickedUpAt ? { pickedUpAt: iso(r.pickedUpAt) } : {}),
+      ...(r.droppedOffAt ? { droppedOffAt: iso(r.droppedOffAt) } : {}),
+    };
+  }
+
+  /** A rider sees only their own bookings; staff (dispatcher, admin, driver) see all. */
+  get(id: string, who: Principal): BookingRecord {
+    const r = this.records.get(id);
+    if (!r) throw notFound('booking');
+    if (who.role === 'rider' && r.riderId !== who.sub) throw notFound('booking'); // 404, not 403: no existence leak
+    return r;
+  }
+
+  list(who: Principal): BookingRecord[] {
+    const all = [...this.records.values()];
+    return (who.role === 'rider' ? all.filter((r) => r.riderId === who.sub) : all).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  all(): BookingRecord[] {
+    return [...this.records.values()];
+  }
+
+  // ------------------------------------------------------------------ commands
+
+  private resolvePlace(p: BookingCreate['pickup'], field: string): { loc: Location; input: BookingRecord['pickup'] } {
+    if ('hubId' in p) {
+      const hub = this.hubs.find((h) => h.id === p.hubId);
+      if (!hub) throw new ApiError(400, 'VALIDATION', `${field}.hubId: unknown hub "${p.hubId}"`, [{ path: `${field}.hubId`, message: 'unknown hub' }]);
+      return { loc: this.oracle.locate(hub.lat, hub.lon), input: { lat: hub.lat, lon: hub.lon, hubId: hub.id } };
+    }
+    try {
+      return { loc: this.oracle.locate(p.lat, p.lon), input: { lat: p.lat, lon: p.lon } };
+    } catch (e) {
+      if (e instanceof SnapError) throw new ApiError(422, 'NO_ROAD', `${field}: ${e.message}`);
+      throw e;
+    }
+  }
+
+  async create(input: BookingCreate, who: Principal): Promise<{ status: 201 | 422; record: BookingRecord }> {
+    if (who.role !== 'rider' && who.role !== 'dispatcher' && who.role !== 'admin') throw forbidden('only riders and dispatchers book rides');
+    const now = this.clock.now();
+    const departAt = toMs(input.departAt), arriveBy = toMs(input.arriveBy);
+    for (const [name, t] of [['departAt', departAt], ['arriveBy', arriveBy]] as const) {
+      if (t !== undefined && t < now - 60_000) throw new ApiError(400, 'VALIDATION', `${name} lies in the past`, [{ path: name, message: 'in the past' }]);
+      if (t !== undefined && t > now + 7 * 24 * 3600_000) throw new ApiError(400, 'VALIDATION', `${name} is more than 7 days ahead`, [{ path: name, message: 'beyond pre-booking horizon' }]);
+    }
+    const pickup = this.resolvePlace(input.pickup, 'pickup');
+    const dropoff = this.resolvePlace(input.dropoff, 'dropoff');
+    if (pickup.loc.id === dropoff.loc.id) throw new ApiError(400, 'VALIDATION', 'pickup and drop-off are the same place', [{ path: 'dropoff', message: 'same as pickup' }]);
+    const id = `b${randomBytes(6).toString('base64url').replace(/[-_]/g, 'x')}`;
+    const record: BookingRecord = {
+      id,
+      riderId: who.role === 'rider' ? who.sub : null,
+      status: 'offered',
+      createdAt: now,
+      updatedAt: now,
+      pickup: pickup.input,
+      dropoff: dropoff.input,
+      passengers: input.passengers,
+      wheelchairs: input.wheelchairs ?? 0,
+      ...(departAt !== undefined ? { departAt } : {}),
+      ...(arriveBy !== undefined ? { arriveBy } : {}),
+      bookedBy: who.role === 'rider' ? 'rider' : who.sub,
+    };
+    if (!this.serviceArea(pickup.input.lat, pickup.input.lon) || !this.serviceArea(dropoff.input.lat, dropoff.input.lon)) {
+      record.status = 'rejected';
+      record.rejection = { reason: 'outside-service-area', message: 'Pickup or drop-off lies outside the service area.' };
+    } else {
+      const res = this.dispatcher.request({
+        id,
+        riderId: record.riderId ?? undefined,
+        pickup: pickup.loc,
+        dropoff: dropoff.loc,
+        passengers: input.passengers,
+        wheelchairs: input.wheelchairs ?? 0,
+        time: departAt !== undefined ? { type: 'departure', at: departAt } : arriveBy !== undefined ? { type: 'arrival', by: arriveBy } : { type: 'now' },
+      });
+      if (res.kind === 'offer') {
+        record.offer = {
+          offerId: res.offerId,
+          pickupFrom: res.pickupWindow.start,
+          pickupTo: res.pickupWindow.end,
+          arrival: res.estimatedArrival,
+          latestArrival: res.latestArrival,
+          vehicleId: res.vehicleId,
+          expiresAt: res.expiresAt,
+        };
+        record.vehicleId = res.vehicleId;
+      } else {
+        record.status = 'rejected';
+        record.rejection = { reason: res.reason, message: res.message, ...(res.alternative ? { alternative: res.alternative } : {}) };
+      }
+    }
+    this.records.set(id, record);
+    await this.persist([record], [{ t: now, type: `booking.${record.status === 'rejected' ? 'rejected' : 'offered'}`, bookingId: id, actor: record.bookedBy, data: record.rejection ? { reason: record.rejection.reason } : { vehicleId: record.vehicleId } }]);
+    this.emit('booking', this.view(record), record);
+    return { status: record.status === 'rejected' ? 422 : 201, record };
+  }
+
+  async confirm(id: string, who: Principal): Promise<BookingRecord> {
+    const r = this.get(id, who);
+    if (who.role === 'driver') throw forbidden('drivers do not confirm bookings');
+    if (r.status === 'confirmed' || r.status === 'assigned' || r.status === 'picked_up') return r; // idempotent
+    if (r.status !== 'offered') throw new ApiError(409, 'NOT_PENDING', `booking is ${r.status}`);
+    const res = this.dispatcher.confirm(r.offer!.offerId);
+    const now = this.clock.now();
+    if (!res.ok) {
+      if (res.reason === 'not-pending' || res.reason === 'unknown-offer' || res.requestId) {
+        r.status = 'expired';
+        r.updatedAt = now;
+        await this.persist([r], [{ t: now, type: 'booking.expired', bookingId: r.id, data: { reason: res.reason } }]);
+        this.emit('booking', this.view(r), r);
+      }
+      throw new ApiError(409, 'OFFER_EXPIRED', res.message, { reason: res.reason });
+    }
+    r.status = 'confirmed';
+    r.vehicleId = res.vehicleId;
+    r.updatedAt = now;
+    this.afterDispatch(now);
+    await this.persist([r], [{ t: now, type: 'booking.confirmed', bookingId: r.id, vehicleId: res.vehicleId, actor: who.role === 'rider' ? 'rider' : who.sub }]);
+    this.emit('booking', this.view(r), r);
+    this.publishPlans();
+    return r;
+  }
+
+  async cancel(id: string, who: Principal): Promise<BookingRecord> {
+    const r = this.get(id, who);
+    if (who.role === 'driver') throw forbidden('drivers do not cancel bookings');
+    if (FINAL.has(r.status)) throw new ApiError(409, 'NOT_CANCELLABLE', `booking is already ${r.status}`);
+    if (r.status === 'picked_up') throw new ApiError(409, 'NOT_CANCELLABLE', 'the rider is on board');
+    this.dispatcher.cancel(r.id);
+    const now = this.clock.now();
+    r.status = 'cancelled';
+    r.updatedAt = now;
+    this.afterDispatch(now);
+    await this.persist([r], [{ t: now, type: 'booking.cancelled', bookingId: r.id, vehicleId: r.vehicleId ?? undefined, actor: who.role === 'rider' ? 'rider' : who.sub }]);
+    this.emit('booking', this.view(r), r);
+    this.publishPlans();
+    return r;
+  }
+
+  /** Removes a rider's personal traces (places, pseudonym) from their finished bookings; KPIs stay. */
+  async forgetRider(riderId: string): Promise<number> {
+    let n = 0;
+    for (const r of this.records.values()) {
+      if (r.riderId !== riderId) continue;
+      if (!FINAL.has(r.status)) {
+        this.dispatcher.cancel(r.id);
+        r.status = 'cancelled';
+      }
+      r.riderId = null;
+      r.pickup = { lat: 0, lon: 0, ...(r.pickup.hubId ? { hubId: r.pickup.hubId } : {}) };
+      r.dropoff = { lat: 0, lon: 0, ...(r.dropoff.hubId ? { hubId: r.dropoff.hubId } : {}) };
+      n++;
+    }
+    await this.store.forgetRider(riderId);
+    await this.persist([], []);
+    this.publishPlans();
+    return n;
+  }
+
+  // ------------------------------------------------------------------ vehicle progress
+
+  /** Feeds a bus's position, charge and driver into the dispatcher (throttled by the caller). */
+  vehicleMoved(id: string, lat: number, lon: number, soc: number, driverId: string | null, available: boolean): void {
+    let position: Location;
+    try {
+      position = this.oracle.locate(lat, lon);
+    } catch {
+      return; // off the road graph (e.g. in a depot yard): keep the last known position
+    }
+    this.dispatcher.updateVehicle({ id, position, time: this.clock.now(), soc, driverId, status: available ? 'available' : 'out-of-service' });
+  }
+
+  async stopEvent(vehicleId: string, e: { requestId: string; kind: 'pickup' | 'dropoff'; event: 'arrived' | 'done' | 'no_show'; at: number }): Promise<boolean> {
+    const r = this.records.get(e.requestId);
+    if (!r || r.vehicleId !== vehicleId) return false;
+    const now = this.clock.now();
+    const plan = this.dispatcher.plan(vehicleId);
+    try {
+      if (e.event === 'arrived') {
+        if (plan?.stops[0]?.requestId === e.requestId) this.dispatcher.vehicleArrived(vehicleId, now);
+      } else if (e.event === 'done' && e.kind === 'pickup' && (r.status === 'confirmed' || r.status === 'assigned')) {
+        this.dispatcher.pickedUp(e.requestId, now);
+        r.status = 'picked_up';
+        r.pickedUpAt = now;
+      } else if (e.event === 'done' && e.kind === 'dropoff' && r.status === 'picked_up') {
+        this.dispatcher.droppedOff(e.requestId, now);
+        r.status = 'completed';
+        r.droppedOffAt = now;
+      } else if (e.event === 'no_show' && (r.status === 'confirmed' || r.status === 'assigned')) {
+        const res = this.dispatcher.noShow(e.requestId);
+        if (!res.ok) return false;
+        r.status = 'no_show';
+      } else return false;
+    } catch {
+      return false;
+    }
+    r.updatedAt = now;
+    this.afterDispatch(now);
+    await this.persist([r], [{ t: now, type: `stop.${e.kind}.${e.event}`, bookingId: r.id, vehicleId }]);
+    this.emit('booking', this.view(r), r);
+    this.publishPlans();
+    return true;
+  }
+
+  vehicleConnected(id: string, connected: boolean): void {
+    if (connected) this.connectedVehicles.add(id);
+    else this.connectedVehicles.delete(id);
+    if (connected) {
+      const cur = this.planVersions.get(id);
+      if (cur) this.emit('plan', cur.update);
+    }
+  }
+
+  // ------------------------------------------------------------------ periodic
+
+  /** Expiry, re-optimisation and idle rebalancing; persists and publishes what changed. */
+  async tick(): Promise<void> {
+    const now = this.clock.now();
+    this.dispatcher.tick();
+    this.dispatcher.idleRebalancing();
+    const changed = this.afterDispatch(now);
+    if (changed.length) await this.persist(changed, []);
+    else {
+      const events = this.drainEventRecords();
+      if (events.length) await this.persist([], events);
+    }
+    for (const r of changed) this.emit('booking', this.view(r), r);
+    this.publishPlans();
+  }
+
+  private pendingEvents: EventRecord[] = [];
+
+  /** Applies dispatcher events (expiry, reassignment …) to the API records; returns the records that changed. */
+  private afterDispatch(now: number): BookingRecord[] {
+    const changed = new Map<string, BookingRecord>();
+    for (const e of this.dispatcher.drainEvents()) {
+      this.pendingEvents.push(toEventRecord(e));
+      const r = e.requestId ? this.records.get(e.requestId) : undefined;
+      if (!r) continue;
+      if (e.type === 'expire' && r.status === 'offered') r.status = 'expired';
+      else if ((e.type === 'reassign' || e.type === 'assign') && e.vehicleId && r.status !== 'offered') r.vehicleId = e.vehicleId;
+      else continue;
+      r.updatedAt = now;
+      changed.set(r.id, r);
+    }
+    // confirmed bookings on a bus that has received its plan are "assigned"
+    for (const r of this.records.values()) {
+      if (r.status === 'confirmed' && r.vehicleId && this.connectedVehicles.has(r.vehicleId)) {
+        r.status = 'assigned';
+        r.updatedAt = now;
+        changed.set(r.id, r);
+      }
+    }
+    return [...changed.values()];
+  }
+
+  private drainEventRecords(): EventRecord[] {
+    const e = this.pendingEvents;
+    this.pendingEvents = [];
+    return e;
+  }
+
+  private async persist(records: BookingRecord[], events: EventRecord[]): Promise<void> {
+    const all = [...events, ...this.drainEventRecords()];
+    await this.store.commit({ bookings: records, dispatcher: this.dispatcher.toJSON() });
+    if (all.length) await this.store.appendEvents(all);
+  }
+
+  /** Sends `plan:update` for every bus whose plan changed since last published. */
+  publishPlans(): void {
+    for (const p of this.dispatcher.plans()) {
+      const key = JSON.stringify([p.stops.map((s) => [s.requestId, s.kind, s.location.id]), p.task?.to.id ?? null]);
+      const cur = this.planVersions.get(p.vehicleId);
+      if (cur && cur.key === key) continue;
+      const update = this.planUpdate(p, (cur?.version ?? 0) + 1);
+      this.planVersions.set(p.vehicleId, { key, version: update.version, update });
+      this.emit('plan', update);
+    }
+  }
+
+  currentPlan(vehicleId: string): PlanUpdate | null {
+    return this.planVersions.get(vehicleId)?.update ?? null;
+  }
+
+  private planUpdate(p: VehiclePlan, version: number): PlanUpdate {
+    const hubAt = (loc: Location) => this.hubs.find((h) => this.oracle.locate(h.lat, h.lon).id === loc.id)?.id;
+    const stops = p.stops.map((s) => ({
+      requestId: s.requestId,
+      kind: s.kind,
+      lat: s.location.lat,
+      lon: s.location.lon,
+      arrival: s.arrival,
+      departure: s.departure,
+      seats: s.seats,
+      wheelchairs: s.wheelchairs,
+      ...(hubAt(s.location) ? { hubId: hubAt(s.location) } : {}),
+    }));
+    const targets = stops.length ? stops.map((s) => ({ lat: s.lat, lon: s.lon })) : p.task ? [{ lat: p.task.to.lat, lon: p.task.to.lon }] : [];
+    let route: PlanUpdate['route'] = null;
+    if (targets.length) {
+      try {
+        const engine = this.oracle.engine;
+        const phantoms = [this.oracle.phantomOf(p.start.location), ...targets.map((t) => engine.snap(t.lat, t.lon))];
+        const path = engine.drivePath(phantoms);
+        if (path) route = { coordinates: path.coordinates, stopIndices: path.stopIndices, speedsKmh: path.speedsKmh };
+      } catch {
+        route = null;
+      }
+    }
+    return {
+      vehicleId: p.vehicleId,
+      version,
+      stops,
+      task: p.task ? { kind: p.task.kind, lat: p.task.to.lat, lon: p.task.to.lon, ...(p.task.hubId ? { hubId: p.task.hubId } : {}) } : null,
+      route,
+    };
+  }
+}
+
+function toEventRecord(e: DispatchEvent): EventRecord {
+  return { t: e.time, type: `dispatch.${e.type}`, ...(e.vehicleId ? { vehicleId: e.vehicleId } : {}), ...(e.requestId ? { bookingId: e.requestId } : {}), ...(e.data ? { data: { ...e.data } } : {}) };
+}
+
+export type { DispatchBooking };

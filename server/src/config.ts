@@ -1,0 +1,82 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Server configuration from the environment, validated once at start-up: a bad value stops the process with a
+ * message naming the variable, instead of surfacing later as a strange failure.
+ */
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
+  .transform((v) => ['1', 'true', 'on', 'yes'].includes(v));
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  REDIS_URL: z.string().url().optional(),
+  OSM_FILE: z.string().optional(),
+  OSRM_URL: z.string().url().optional(),
+  SIM: bool.default(false),
+  SIM_VEHICLES: z.coerce.number().int().min(0).max(500).default(6),
+  SIM_DEMAND_PER_HOUR: z.coerce.number().min(0).max(10_000).default(40),
+  SIM_SEED: z.coerce.number().int().default(1),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.string().default('development'),
+  AUTH_SECRET: z.string().min(16).optional(),
+  STAFF_FILE: z.string().optional(),
+  INSTANCE_ID: z.string().optional(),
+});
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  redisUrl?: string;
+  osmFile?: string;
+  osrmUrl?: string;
+  sim: { enabled: boolean; vehicles: number; demandPerHour: number; seed: number };
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  production: boolean;
+  /** HMAC secret for tokens; generated and kept in DATA_DIR when not configured. */
+  authSecret?: string;
+  /** staff logins; the demo file fixtures/staff.json is refused in production */
+  staffFile?: string;
+  instanceId: string;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${issues}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: resolve(e.DATA_DIR),
+    redisUrl: e.REDIS_URL,
+    osmFile: e.OSM_FILE,
+    osrmUrl: e.OSRM_URL,
+    sim: { enabled: e.SIM, vehicles: e.SIM_VEHICLES, demandPerHour: e.SIM_DEMAND_PER_HOUR, seed: e.SIM_SEED },
+    logLevel: e.LOG_LEVEL,
+    production: e.NODE_ENV === 'production',
+    authSecret: e.AUTH_SECRET,
+    staffFile: e.STAFF_FILE,
+    instanceId: e.INSTANCE_ID ?? `${process.pid}`,
+  };
+}
+
+/** Defaults for tests and embedding: ephemeral port, no simulation, quiet logs. */
+export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
+  return {
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: resolve('data-test'),
+    sim: { enabled: false, vehicles: 0, demandPerHour: 0, seed: 1 },
+    logLevel: 'silent',
+    production: false,
+    instanceId: `test-${process.pid}`,
+    ...overrides,
+  };
+}

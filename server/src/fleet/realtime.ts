@@ -1,0 +1,235 @@
+import type { Logger } from 'pino';
+import type { Namespace, Server as IoServer, Socket } from 'socket.io';
+import type { ZodType } from 'zod';
+import { verifyPassword } from '../auth/passwords.ts';
+import { STAFF_ROLES, type Principal, type TokenService } from '../auth/tokens.ts';
+import type { BookingService } from '../bookings/service.ts';
+import type { Clock } from '../core/clock.ts';
+import { ApiError } from '../http/errors.ts';
+import type { Metrics } from '../metrics.ts';
+import type {
+  Ack,
+  LeitstandClientToServer,
+  LeitstandServerToClient,
+  RiderClientToServer,
+  RiderServerToClient,
+  VehicleClientToServer,
+  VehicleServerToClient,
+} from '../protocol/events.ts';
+import { bookingCreateSchema, confirmBookingSchema, stopEventSchema, vehicleStateSchema } from '../protocol/schemas.ts';
+import { z } from 'zod';
+import type { FleetRegistry } from './registry.ts';
+
+export interface RealtimeDeps {
+  io: IoServer;
+  tokens: TokenService;
+  fleet: FleetRegistry;
+  bookings: BookingService;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  /** scrypt hash of a vehicle's key (fixtures/fleet.json) */
+  keyOf: (vehicleId: string) => string | undefined;
+}
+
+export interface Realtime {
+  vehicles: Namespace<VehicleClientToServer, VehicleServerToClient>;
+  leitstand: Namespace<LeitstandClientToServer, LeitstandServerToClient>;
+  riders: Namespace<RiderClientToServer, RiderServerToClient>;
+  /** hook for later layers (teleoperation) to see every accepted vehicle state */
+  onVehicleState: Array<(vehicleId: string) => void>;
+  stop(): void;
+}
+
+const FANOUT_HZ = 10;
+const DISPATCH_UPDATE_MS = 1000;
+const RIDER_UPDATE_MS = 1000;
+
+/** Runs a socket handler: validates the payload, turns every failure into `{error}` on the ack, never throws. */
+function handle<T, R>(schema: ZodType<T>, payload: unknown, ack: unknown, fn: (p: T) => Promise<R> | R, onBad: () => void): void {
+  const reply = typeof ack === 'function' ? (ack as (r: Ack<R>) => void) : () => {};
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) {
+    onBad();
+    const i = parsed.error.issues[0];
+    reply({ error: { code: 'VALIDATION', message: `invalid payload: ${i ? `${i.path.join('.') || '(root)'}: ${i.message}` : 'malformed'}` } });
+    return;
+  }
+  Promise.resolve()
+    .then(() => fn(parsed.data))
+    .then(
+      (data) => reply({ data }),
+      (e: unknown) => reply({ error: e instanceof ApiError ? { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } : { code: 'INTERNAL', message: 'internal error' } }),
+    );
+}
+
+export function attachRealtime(d: RealtimeDeps): Realtime {
+  const { io, tokens, fleet, bookings, clock, log, metrics } = d;
+  const vehicles = io.of('/vehicle') as Namespace<VehicleClientToServer, VehicleServerToClient>;
+  const leitstand = io.of('/leitstand') as Namespace<LeitstandClientToServer, LeitstandServerToClient>;
+  const riders = io.of('/rider') as Namespace<RiderClientToServer, RiderServerToClient>;
+  const vehicleSockets = new Map<string, Socket>();
+  const lastDispatchUpdate = new Map<string, number>();
+  const onVehicleState: Array<(vehicleId: string) => void> = [];
+  const bad = (where: string) => () => metrics.inputRejected.inc({ where });
+
+  // ---------------------------------------------------------------- /vehicle: per-vehicle credentials only
+  vehicles.use((socket, next) => {
+    const auth = (socket.handshake.auth ?? {}) as { vehicleId?: unknown; key?: unknown; token?: unknown };
+    void (async () => {
+      if (typeof auth.token === 'string') {
+        const p = tokens.verify(auth.token);
+        if (p?.role === 'vehicle' && fleet.has(p.sub)) return p.sub;
+        return null; // a rider's or staff token never opens the vehicle namespace
+      }
+      if (typeof auth.vehicleId !== 'string' || typeof auth.key !== 'string' || auth.key.length > 256 || !fleet.has(auth.vehicleId)) return null;
+      const hash = d.keyOf(auth.vehicleId);
+      return hash && (await verifyPassword(auth.key, hash)) ? auth.vehicleId : null;
+    })().then(
+      (id) => {
+        if (!id) return next(new Error('unauthorized: vehicle credentials required'));
+        socket.data.vehicleId = id;
+        next();
+      },
+      () => next(new Error('unauthorized')),
+    );
+  });
+
+  vehicles.on('connection', (socket) => {
+    const id = socket.data.vehicleId as string;
+    // one connection per bus: a reconnect replaces the old socket
+    vehicleSockets.get(id)?.disconnect(true);
+    vehicleSockets.set(id, socket);
+    void socket.join(`v:${id}`);
+    metrics.vehiclesConnected.set(vehicleSockets.size);
+    fleet.setOnline(id, true);
+    if (!fleet.vehicle(id)?.driver) fleet.setDriver(id, `sim:${id}`);
+    bookings.vehicleConnected(id, true);
+    const plan = bookings.currentPlan(id);
+    if (plan) socket.emit('plan:update', plan);
+    log.info({ vehicleId: id }, 'vehicle connected');
+
+    socket.on('vehicle:state', (payload: unknown) => {
+      const parsed = vehicleStateSchema.safeParse(payload);
+      if (!parsed.success) {
+        metrics.inputRejected.inc({ where: 'vehicle:state' });
+        return;
+      }
+      const now = clock.now();
+      if (!fleet.update(id, parsed.data, now)) return;
+      for (const f of onVehicleState) f(id);
+      if (now - (lastDispatchUpdate.get(id) ?? 0) >= DISPATCH_UPDATE_MS) {
+        lastDispatchUpdate.set(id, now);
+        const s = parsed.data;
+        const driver = fleet.vehicle(id)?.driver ?? null;
+        bookings.vehicleMoved(id, s.lat, s.lon, s.soc, driver, s.mode === 'remote' || s.mode === 'standby');
+      }
+    });
+    socket.on('vehicle:stop', (payload: unknown, ack: unknown) =>
+      handle(stopEventSchema, payload, ack, async (e) => ({ accepted: await bookings.stopEvent(id, e) }), bad('vehicle:stop')),
+    );
+    socket.on('disconnect', () => {
+      if (vehicleSockets.get(id) !== socket) return;
+      vehicleSockets.delete(id);
+      metrics.vehiclesConnected.set(vehicleSockets.size);
+      fleet.setOnline(id, false);
+      bookings.vehicleConnected(id, false);
+      log.warn({ vehicleId: id }, 'vehicle disconnected');
+    });
+  });
+
+  // ---------------------------------------------------------------- staff and rider token check
+  const tokenAuth = (roles: readonly string[]) => (socket: Socket, next: (e?: Error) => void) => {
+    const p = tokens.verify((socket.handshake.auth as { token?: unknown } | undefined)?.token);
+    if (!p || !roles.includes(p.role)) return next(new Error('unauthorized'));
+    socket.data.principal = p;
+    next();
+  };
+
+  // ---------------------------------------------------------------- /leitstand (staff)
+  leitstand.use(tokenAuth(STAFF_ROLES));
+  leitstand.on('connection', (socket) => {
+    const who = socket.data.principal as Principal;
+    metrics.consolesConnected.set(leitstand.sockets.size);
+    socket.emit('fleet:state', fleet.snapshot(clock.now()));
+    socket.emit('bookings:snapshot', bookings.list(who).map((r) => bookings.view(r)));
+    for (const v of fleet.defs()) {
+      const p = bookings.currentPlan(v.id);
+      if (p) socket.emit('plan:update', p);
+    }
+    socket.on('fleet:snapshot', (ack: unknown) => handle(z.undefined(), undefined, ack, () => fleet.snapshot(clock.now()), bad('fleet:snapshot')));
+    socket.on('booking:create', (payload: unknown, ack: unknown) =>
+      handle(bookingCreateSchema, payload, ack, async (b) => {
+        const { status, record } = await bookings.create(b, who);
+        if (status === 422) throw new ApiError(422, 'NO_OFFER', record.rejection!.message, { bookingId: record.id, reason: record.rejection!.reason, alternative: bookings.view(record).rejection?.alternative });
+        return bookings.view(record);
+      }, bad('booking:create')),
+    );
+    socket.on('booking:confirm', (payload: unknown, ack: unknown) =>
+      handle(confirmBookingSchema, payload, ack, async (p) => bookings.view(await bookings.confirm(p.bookingId, who)), bad('booking:confirm')),
+    );
+    socket.on('plan:get', (payload: unknown, ack: unknown) =>
+      handle(z.strictObject({ vehicleId: z.string().max(64) }), payload, ack, (p) => bookings.currentPlan(p.vehicleId), bad('plan:get')),
+    );
+    socket.on('disconnect', () => metrics.consolesConnected.set(leitstand.sockets.size));
+  });
+
+  // ---------------------------------------------------------------- /rider (own data only)
+  riders.use(tokenAuth(['rider']));
+  riders.on('connection', (socket) => {
+    const who = socket.data.principal as Principal;
+    void socket.join(`rider:${who.sub}`);
+    metrics.ridersConnected.set(riders.sockets.size);
+    socket.emit('bookings:snapshot', bookings.list(who).map((r) => bookings.view(r)));
+    socket.on('bookings:snapshot', (ack: unknown) => handle(z.undefined(), undefined, ack, () => bookings.list(who).map((r) => bookings.view(r)), bad('rider:bookings:snapshot')));
+    socket.on('booking:confirm', (payload: unknown, ack: unknown) =>
+      handle(confirmBookingSchema, payload, ack, async (p) => bookings.view(await bookings.confirm(p.bookingId, who)), bad('rider:booking:confirm')),
+    );
+    socket.on('disconnect', () => metrics.ridersConnected.set(riders.sockets.size));
+  });
+
+  // ---------------------------------------------------------------- fan-out
+  bookings.on('booking', (view, record) => {
+    leitstand.emit('booking:update', view);
+    if (record.riderId) riders.to(`rider:${record.riderId}`).emit('booking:update', view);
+  });
+  bookings.on('plan', (p) => {
+    vehicles.to(`v:${p.vehicleId}`).emit('plan:update', p);
+    leitstand.emit('plan:update', p);
+  });
+
+  const fanout = setInterval(() => {
+    const delta = fleet.delta(clock.now());
+    if (delta) leitstand.emit('fleet:state', delta);
+  }, 1000 / FANOUT_HZ);
+  const riderTimer = setInterval(() => {
+    const t = clock.now();
+    for (const r of bookings.all()) {
+      if (!r.riderId || !r.vehicleId || !['confirmed', 'assigned', 'picked_up'].includes(r.status)) continue;
+      const v = fleet.vehicle(r.vehicleId);
+      if (!v) continue;
+      // reduced to what a rider may see: where their bus is and when it comes, nothing about other riders
+      riders.to(`rider:${r.riderId}`).emit('vehicle:position', {
+        bookingId: r.id,
+        vehicleId: v.id,
+        label: v.label,
+        lat: v.lat,
+        lon: v.lon,
+        heading: v.heading,
+        eta: bookings.view(r).eta ?? null,
+        t,
+      });
+    }
+  }, RIDER_UPDATE_MS);
+
+  return {
+    vehicles,
+    leitstand,
+    riders,
+    onVehicleState,
+    stop() {
+      clearInterval(fanout);
+      clearInterval(riderTimer);
+    },
+  };
+}

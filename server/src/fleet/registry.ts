@@ -1,0 +1,133 @@
+import type { FleetVehicle, FleetState } from '../protocol/events.ts';
+import type { VehicleMode, VehicleStateMsg } from '../protocol/schemas.ts';
+
+/** A bus of the fleet as configured (fixtures/fleet.json or a scenario). */
+export interface VehicleDef {
+  id: string;
+  label: string;
+  seats: number;
+  wheelchairPlaces: number;
+  batteryKWh: number;
+  start: { lat: number; lon: number; hubId?: string };
+  soc: number;
+  keyHash?: string;
+}
+
+interface Live {
+  def: VehicleDef;
+  state: VehicleStateMsg | null;
+  receivedAt: number;
+  online: boolean;
+  driver: string | null;
+  latencyMs: number | null;
+  dirty: boolean;
+}
+
+/**
+ * The fleet's live truth as the server sees it: last state of each bus, whether it is connected, who drives it.
+ * Produces `fleet:state` snapshots (everything) and deltas (only buses that changed since the last delta).
+ */
+export class FleetRegistry {
+  private readonly live = new Map<string, Live>();
+  constructor(defs: VehicleDef[]) {
+    for (const def of defs) this.live.set(def.id, { def, state: null, receivedAt: 0, online: false, driver: null, latencyMs: null, dirty: true });
+  }
+
+  has(id: string): boolean {
+    return this.live.has(id);
+  }
+  def(id: string): VehicleDef | undefined {
+    return this.live.get(id)?.def;
+  }
+  defs(): VehicleDef[] {
+    return [...this.live.values()].map((l) => l.def);
+  }
+  state(id: string): VehicleStateMsg | null {
+    return this.live.get(id)?.state ?? null;
+  }
+
+  /** @returns false for an out-of-order (stale) message, which is dropped */
+  update(id: string, s: VehicleStateMsg, now: number): boolean {
+    const l = this.live.get(id);
+    if (!l) return false;
+    if (l.state && s.seq <= l.state.seq && l.online) return false;
+    l.state = s;
+    l.receivedAt = now;
+    l.online = true;
+    if (s.link) l.latencyMs = s.link.rttMs;
+    l.dirty = true;
+    return true;
+  }
+
+  setOnline(id: string, online: boolean): void {
+    const l = this.live.get(id);
+    if (!l || l.online === online) return;
+    l.online = online;
+    l.dirty = true;
+  }
+  setDriver(id: string, driver: string | null): void {
+    const l = this.live.get(id);
+    if (!l || l.driver === driver) return;
+    l.driver = driver;
+    l.dirty = true;
+  }
+  setLatency(id: string, ms: number | null): void {
+    const l = this.live.get(id);
+    if (l) l.latencyMs = ms;
+  }
+  isOnline(id: string): boolean {
+    return this.live.get(id)?.online ?? false;
+  }
+  onlineCount(): number {
+    let n = 0;
+    for (const l of this.live.values()) if (l.online) n++;
+    return n;
+  }
+
+  private view(l: Live): FleetVehicle {
+    const s = l.state;
+    const mode: VehicleMode = !l.online ? 'offline' : (s?.mode ?? 'standby');
+    return {
+      id: l.def.id,
+      label: l.def.label,
+      lat: s?.lat ?? l.def.start.lat,
+      lon: s?.lon ?? l.def.start.lon,
+      heading: s?.heading ?? 0,
+      speed: s?.speed ?? 0,
+      mode,
+      soc: s?.soc ?? l.def.soc,
+      doors: s?.doors ?? 'closed',
+      occupancy: s?.occupancy ?? { seats: 0, wheelchairs: 0 },
+      capacity: { seats: l.def.seats, wheelchairs: l.def.wheelchairPlaces },
+      driver: l.driver,
+      latencyMs: l.latencyMs,
+      permittedSpeed: s?.permittedSpeed ?? null,
+      receivedAt: l.receivedAt,
+      online: l.online,
+    };
+  }
+
+  snapshot(t: number): FleetState {
+    for (const l of this.live.values()) l.dirty = false;
+    return { t, full: true, vehicles: [...this.live.values()].map((l) => this.view(l)) };
+  }
+
+  /** Changed buses since the previous delta, or null when nothing changed. */
+  delta(t: number): FleetState | null {
+    const changed: FleetVehicle[] = [];
+    for (const l of this.live.values()) {
+      if (!l.dirty) continue;
+      l.dirty = false;
+      changed.push(this.view(l));
+    }
+    return changed.length ? { t, full: false, vehicles: changed } : null;
+  }
+
+  vehicle(id: string): FleetVehicle | null {
+    const l = this.live.get(id);
+    return l ? this.view(l) : null;
+  }
+  all(): FleetVehicle[] {
+    return [...this.live.values()].map((l) => this.view(l));
+  }
+}

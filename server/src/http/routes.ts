@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { basemapLayers, type RoutingEngine } from '@kl/routing';
+import type { Hub, ServiceArea } from '@kl/routing/fixtures.ts';
+import type { StaffDirectory } from '../auth/staff.ts';
+import { STAFF_ROLES, type TokenService } from '../auth/tokens.ts';
+import type { BookingService } from '../bookings/service.ts';
+import type { FleetRegistry } from '../fleet/registry.ts';
+import { auditQuerySchema, bboxSchema, bookingCreateSchema, bookingIdSchema, loginSchema, routeQuerySchema } from '../protocol/schemas.ts';
+import type { Store } from '../store/types.ts';
+import { ApiError, unauthorized } from './errors.ts';
+import { defineRoute, type RouteDef } from './api.ts';
+
+export interface RouteDeps {
+  tokens: TokenService;
+  staff: StaffDirectory;
+  bookings: BookingService;
+  fleet: FleetRegistry;
+  engine: RoutingEngine;
+  hubs: Hub[];
+  serviceArea: ServiceArea;
+  store: Store;
+  health: () => object;
+  metrics: () => Promise<string>;
+  openapi: () => object;
+  observeDispatch: (ms: number) => void;
+}
+
+const RIDER_TTL_S = 180 * 24 * 3600; // the pseudonymous token lives on the device
+const STAFF_TTL_S = 12 * 3600; // one shift
+
+const emptyBody = z.strictObject({});
+const bookingView = z.object({ id: z.string(), status: z.string() }).passthrough();
+
+export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
+  const STAFF = STAFF_ROLES;
+  const BOOKERS = ['rider', 'dispatcher', 'admin'] as const;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/api/auth/rider',
+      summary: 'Start as a rider: a pseudonymous token, no personal data',
+      access: 'public',
+      body: emptyBody,
+      responses: { 201: 'token issued', 400: 'invalid body' },
+      responseSchema: z.object({ token: z.string(), riderId: z.string() }),
+      handler: ({ res }) => {
+        const riderId = `rider_${randomBytes(9).toString('base64url')}`;
+        res.status(201);
+        return { token: d.tokens.issue(riderId, 'rider', RIDER_TTL_S), riderId };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/auth/login',
+      summary: 'Staff login (driver, dispatcher, admin)',
+      access: 'public',
+      body: loginSchema,
+      responses: { 200: 'token and role', 400: 'invalid body', 401: 'wrong username or password' },
+      responseSchema: z.object({ token: z.string(), role: z.string() }),
+      handler: async ({ body }) => {
+        const s = await d.staff.authenticate(body.username, body.password);
+        if (!s) throw unauthorized('wrong username or password');
+        return { token: d.tokens.issue(s.username, s.role, STAFF_TTL_S), role: s.role, username: s.username, displayName: s.displayName ?? s.username };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/bookings',
+      summary: 'Request a ride: returns an offer to confirm, or 422 NO_OFFER with the reason and an alternative time',
+      access: BOOKERS,
+      body: bookingCreateSchema,
+      responses: { 201: 'offer', 400: 'invalid body', 401: 'no token', 403: 'role may not book', 422: 'no offer (NO_OFFER) or no road near a point (NO_ROAD)' },
+      responseSchema: bookingView,
+      handler: async ({ body, who, res }) => {
+        const t0 = performance.now();
+        const { status, record } = await d.bookings.create(body, who!);
+        d.observeDispatch(performance.now() - t0);
+        const view = d.bookings.view(record);
+        if (status === 422) {
+          const alternative = view.rejection?.alternative;
+          throw new ApiError(422, 'NO_OFFER', record.rejection!.message, { bookingId: record.id, reason: record.rejection!.reason }, alternative ? { alternative } : undefined);
+        }
+        res.status(201);
+        return view;
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/bookings/{id}/confirm',
+      summary: 'Confirm an offer (re-checked against the current plans)',
+      access: BOOKERS,
+      params: { id: bookingIdSchema },
+      body: emptyBody.optional(),
+      responses: { 200: 'confirmed', 401: 'no token', 403: 'role', 404: 'no such booking of yours', 409: 'offer expired or booking not pending' },
+      responseSchema: bookingView,
+      handler: async ({ params, who }) => d.bookings.view(await d.bookings.confirm(params.id, who!)),
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/api/bookings/{id}',
+      summary: 'Cancel a booking',
+      access: BOOKERS,
+      params: { id: bookingIdSchema },
+      responses: { 200: 'cancelled', 401: 'no token', 403: 'role', 404: 'no such booking of yours', 409: 'not cancellable' },
+      responseSchema: bookingView,
+      handler: async ({ params, who }) => d.bookings.view(await d.bookings.cancel(params.id, who!)),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/bookings/{id}',
+      summary: 'One booking (riders: only their own)',
+      access: 'any',
+      params: { id: bookingIdSchema },
+      responses: { 200: 'booking', 401: 'no token', 403: 'vehicle tokens have no bookings', 404: 'no such booking of yours' },
+      responseSchema: bookingView,
+      handler: ({ params, who }) => {
+        if (who!.role === 'vehicle') throw new ApiError(403, 'FORBIDDEN', 'vehicle tokens have no access to bookings');
+        return d.bookings.view(d.bookings.get(params.id, who!));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/bookings',
+      summary: 'Bookings (riders: their own; staff: all)',
+      access: ['rider', ...STAFF],
+      responses: { 200: 'list', 401: 'no token', 403: 'role' },
+      responseSchema: z.array(bookingView),
+      handler: ({ who }) => d.bookings.list(who!).map((r) => d.bookings.view(r)),
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/api/riders/me',
+      summary: "Delete my data: removes the rider's personal traces from bookings, keeps anonymous statistics",
+      access: ['rider'],
+      responses: { 200: 'deleted', 401: 'no token', 403: 'riders only' },
+      handler: async ({ who }) => ({ deleted: await d.bookings.forgetRider(who!.sub) }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/vehicles',
+      summary: 'The fleet with live state (staff)',
+      access: STAFF,
+      responses: { 200: 'vehicles', 401: 'no token', 403: 'staff only' },
+      handler: () => d.fleet.all(),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/hubs',
+      summary: 'Transfer hubs',
+      access: 'public',
+      responses: { 200: 'hubs' },
+      handler: () => d.hubs,
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/service-area',
+      summary: 'Service area (GeoJSON)',
+      access: 'public',
+      responses: { 200: 'GeoJSON FeatureCollection' },
+      handler: () => d.serviceArea,
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/map/basemap',
+      summary: 'Offline base map layers (GeoJSON) for a bbox=minLon,minLat,maxLon,maxLat from the OSM extract',
+      access: 'public',
+      query: z.strictObject({ bbox: bboxSchema }),
+      responses: { 200: 'layers: roads, buildings, water, green, rail', 400: 'invalid bbox' },
+      handler: async ({ query, res }) => {
+        const [minLon, minLat, maxLon, maxLat] = query.bbox as [number, number, number, number];
+        res.setHeader('cache-control', 'public, max-age=3600');
+        return { attribution: '© OpenStreetMap contributors (ODbL)', layers: basemapLayers(await d.engine.mapFeatures(), { minLon, minLat, maxLon, maxLat }) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/route',
+      summary: 'Route between two points as OSRM v5 JSON with German or English instructions',
+      access: 'any',
+      query: routeQuerySchema,
+      responses: { 200: 'OSRM route response', 400: 'invalid query', 401: 'no token', 422: 'no road near a point or no route' },
+      handler: ({ query }) => {
+        const r = d.engine.route([query.from, query.to], { lang: query.lang });
+        if (r.code !== 'Ok') throw new ApiError(422, r.code === 'NoSegment' ? 'NO_ROAD' : 'NO_ROUTE', r.message ?? r.code);
+        return r;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/audit',
+      summary: 'Audit and event log (staff), filtered by vehicle and time (epoch ms or ISO)',
+      access: STAFF,
+      query: auditQuerySchema,
+      responses: { 200: 'events', 400: 'invalid query', 401: 'no token', 403: 'staff only' },
+      handler: async ({ query }) => {
+        const t = (v: unknown) => (v === undefined ? undefined : typeof v === 'number' ? v : Date.parse(String(v)));
+        return d.store.readEvents({ vehicleId: query.vehicleId, from: t(query.from), to: t(query.to), limit: 5000 });
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/health',
+      summary: 'Health: store and dispatcher status',
+      access: 'public',
+      responses: { 200: 'healthy', 503: 'unhealthy' },
+      handler: ({ res }) => {
+        const h = d.health() as { ok: boolean };
+        res.status(h.ok ? 200 : 503);
+        return h;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/openapi.json',
+      summary: 'This OpenAPI 3.1 document',
+      access: 'public',
+      responses: { 200: 'OpenAPI document' },
+      handler: () => d.openapi(),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/metrics',
+      summary: 'Prometheus metrics',
+      access: 'public',
+      responses: { 200: 'text/plain exposition format' },
+      handler: async ({ res }) => {
+        res.type('text/plain; version=0.0.4').send(await d.metrics());
+        return undefined;
+      },
+    }),
+  ];
+}
+

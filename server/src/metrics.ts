@@ -1,0 +1,37 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+/** Prometheus metrics of one server instance (own registry, so several apps in one test process do not clash). */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly vehiclesConnected = new Gauge({ name: 'kl_vehicles_connected', help: 'vehicles connected on /vehicle', registers: [this.registry] });
+  readonly consolesConnected = new Gauge({ name: 'kl_consoles_connected', help: 'Leitstand consoles connected', registers: [this.registry] });
+  readonly ridersConnected = new Gauge({ name: 'kl_riders_connected', help: 'rider apps connected', registers: [this.registry] });
+  readonly bookings = new Gauge({ name: 'kl_bookings', help: 'bookings by status', labelNames: ['status'], registers: [this.registry] });
+  readonly dispatchLatency = new Histogram({
+    name: 'kl_dispatch_decision_seconds',
+    help: 'time to answer a booking request (insertion search)',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly eventLoopLag = new Gauge({ name: 'kl_event_loop_lag_seconds', help: 'event loop delay p99 over the last scrape interval', registers: [this.registry] });
+  readonly inputRejected = new Counter({ name: 'kl_input_rejected_total', help: 'payloads rejected at the edge', labelNames: ['where'], registers: [this.registry] });
+  private readonly loop = monitorEventLoopDelay({ resolution: 10 });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'kl_node_' });
+    this.loop.enable();
+  }
+
+  async render(bookingCounts: Record<string, number>): Promise<string> {
+    this.bookings.reset();
+    for (const [status, n] of Object.entries(bookingCounts)) this.bookings.set({ status }, n);
+    this.eventLoopLag.set(this.loop.percentile(99) / 1e9);
+    this.loop.reset();
+    return this.registry.metrics();
+  }
+
+  stop(): void {
+    this.loop.disable();
+  }
+}
