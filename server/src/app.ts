@@ -89,7 +89,7 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
   const tokens = new TokenService(tokenSecret(config));
   const metrics = new Metrics();
 
-  const store: Store = deps.store ?? (config.redisUrl ? await RedisStore.connect(config.redisUrl) : new JournalStore(config.dataDir));
+  const store: Store = deps.store ?? (config.redisUrl ? await RedisStore.connect(config.redisUrl, config.redisPrefix) : new JournalStore(config.dataDir));
   const persisted = await store.load();
 
   const oracle = new RoadOracle(engine);
@@ -131,7 +131,7 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
   // ---- leader election (Redis): only the leader runs periodic dispatcher work
   let lease: RedisLease | null = null;
   if (store instanceof RedisStore) {
-    lease = new RedisLease(store.client, 'kl:dispatcher:leader', config.instanceId, 5000, (leader) => log.info({ leader }, 'dispatcher lease changed'));
+    lease = new RedisLease(store.client, `${config.redisPrefix}dispatcher:leader`, config.instanceId, 5000, (leader) => log.info({ leader }, 'dispatcher lease changed'));
     await lease.tryAcquire();
     lease.start();
   }

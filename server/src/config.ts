@@ -14,6 +14,7 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
   REDIS_URL: z.string().url().optional(),
+  REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,40}$/).default('kl:'),
   OSM_FILE: z.string().optional(),
   OSRM_URL: z.string().url().optional(),
   SIM: bool.default(false),
@@ -32,6 +33,8 @@ export interface ServerConfig {
   host: string;
   dataDir: string;
   redisUrl?: string;
+  /** key prefix in Redis, so several deployments (or test runs) can share one Redis */
+  redisPrefix: string;
   osmFile?: string;
   osrmUrl?: string;
   sim: { enabled: boolean; vehicles: number; demandPerHour: number; seed: number };
@@ -45,7 +48,8 @@ export interface ServerConfig {
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const parsed = envSchema.safeParse(env);
+  // an empty variable (REDIS_URL=) means "not set", as in most twelve-factor apps
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid configuration: ${issues}`);
@@ -56,6 +60,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     host: e.HOST,
     dataDir: resolve(e.DATA_DIR),
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
     osmFile: e.OSM_FILE,
     osrmUrl: e.OSRM_URL,
     sim: { enabled: e.SIM, vehicles: e.SIM_VEHICLES, demandPerHour: e.SIM_DEMAND_PER_HOUR, seed: e.SIM_SEED },
@@ -73,6 +78,7 @@ export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig 
     port: 0,
     host: '127.0.0.1',
     dataDir: resolve('data-test'),
+    redisPrefix: 'kl-test:',
     sim: { enabled: false, vehicles: 0, demandPerHour: 0, seed: 1 },
     logLevel: 'silent',
     production: false,
