@@ -12,8 +12,10 @@ import { Dijkstra } from '../src/graph/dijkstra.ts';
 import { RoutingEngine } from '../src/engine.ts';
 import { seededPhantoms } from '../src/testing/engine.ts';
 
-const here = import.meta.dirname;
-const tsx = resolve(here, '..', '..', 'node_modules', '.bin', 'tsx');
+// run from the repository root (npm scripts do), also when this file is bundled elsewhere
+const root = process.cwd();
+const here = resolve(root, 'routing', 'bench');
+const tsx = resolve(root, 'node_modules', '.bin', 'tsx');
 function child(mode: 'cold' | 'warm', cacheDir: string) {
   const out = execFileSync(tsx, [join(here, 'load-child.ts'), mode, cacheDir], { encoding: 'utf8' });
   return JSON.parse(out.trim().split('\n').pop()!) as { millis: number; maxRssMiB: number; source: string };
@@ -63,8 +65,10 @@ const ms100 = seededPhantoms(engine, 777, 2 * M);
 const src = ms100.slice(0, M), dst = ms100.slice(M);
 const matrixTimes: number[] = [], djMatrixTimes: number[] = [];
 for (let r = 0; r < 7; r++) {
+  // fresh phantom objects: the engine caches search spaces per phantom, and a benchmark must not reuse them
+  const s2 = src.map((p) => ({ ...p })), d2 = dst.map((p) => ({ ...p }));
   let t = performance.now();
-  engine.matrix(src, dst);
+  engine.matrix(s2, d2);
   matrixTimes.push(performance.now() - t);
   t = performance.now();
   const tSeeds = dst.map((p) => targetSeeds(g, p));

@@ -86,3 +86,23 @@ describe('base map', () => {
     expect(small.roads.features.length).toBeLessThan(layers.roads.features.length / 10);
   });
 });
+
+describe('road closures', () => {
+  it('a closed street is avoided, and reopening restores the original route', () => {
+    const a = { lat: 49.42411, lon: 7.75578 }, b = { lat: 49.43609, lon: 7.75446 };
+    const before = engine.route([a, b]);
+    const segs = engine.segmentsNamed('Pfaffenbergstraße');
+    expect(segs.length).toBeGreaterThan(0);
+    engine.setClosedSegments(segs);
+    try {
+      const during = engine.route([a, b]);
+      expect(during.code).toBe('Ok');
+      const names = during.routes[0].legs[0].steps.map((s) => s.name);
+      expect(names).not.toContain('Pfaffenbergstraße');
+      expect(during.routes[0].duration).toBeGreaterThan(before.routes[0].duration);
+    } finally {
+      engine.setClosedSegments([]);
+    }
+    expect(engine.route([a, b]).routes[0].duration).toBe(before.routes[0].duration);
+  });
+});

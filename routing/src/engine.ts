@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { contract, type ContractionHierarchy } from './ch/contract.ts';
-import { CHQuery } from './ch/query.ts';
+import { CHQuery, type SearchSpace } from './ch/query.ts';
 import { buildRoadGraph, type BuildStats } from './graph/build.ts';
 import { cachePath, fileHash, readCache, writeCache } from './graph/cache.ts';
 import { Dijkstra, type PathResult } from './graph/dijkstra.ts';
@@ -69,6 +69,8 @@ export class RoutingEngine {
   readonly rev: ReverseArcs;
   private readonly chq: CHQuery;
   private dijkstraInstance: Dijkstra | null = null;
+  /** road closures: per segment 1 = closed. While any is set, queries use Dijkstra (a CH would need re-contraction). */
+  private closed: Uint8Array | null = null;
   private features: MapFeatures | null = null;
 
   private constructor(
@@ -125,11 +127,61 @@ export class RoutingEngine {
   /** Shortest path between two road positions with the contraction hierarchy (or plain Dijkstra, for reference). */
   path(src: Phantom, tgt: Phantom, algorithm: 'ch' | 'dijkstra' = 'ch'): PathResult {
     const problem = searchProblem(this.graph, this.rev, src, tgt);
-    if (algorithm === 'dijkstra') {
+    if (algorithm === 'dijkstra' || this.closed) {
       this.dijkstraInstance ??= new Dijkstra(this.graph);
-      return this.dijkstraInstance.route(problem);
+      this.dijkstraInstance.blocked = this.closed;
+      const r = this.dijkstraInstance.route(problem);
+      this.dijkstraInstance.blocked = null;
+      return r;
     }
     return this.chq.route(problem);
+  }
+
+  /**
+   * Closes road segments (a road closure) or reopens all with an empty list. Exact answers continue through plain
+   * Dijkstra with the closed segments removed: about 1 ms a query here, instead of re-contracting the hierarchy.
+   */
+  setClosedSegments(segs: Iterable<number>): void {
+    const c = new Uint8Array(this.graph.numSegs);
+    let any = false;
+    for (const s of segs) {
+      if (s >= 0 && s < c.length) {
+        c[s] = 1;
+        any = true;
+      }
+    }
+    this.closed = any ? c : null;
+  }
+
+  closedSegments(): number[] {
+    const out: number[] = [];
+    if (this.closed) for (let s = 0; s < this.closed.length; s++) if (this.closed[s]) out.push(s);
+    return out;
+  }
+
+  /** Segments of a named street, optionally only those within `radiusM` of a point. */
+  segmentsNamed(name: string, near?: { lat: number; lon: number; radiusM: number }): number[] {
+    const g = this.graph;
+    const id = g.strings.indexOf(name);
+    if (id < 0) return [];
+    const out: number[] = [];
+    for (let s = 0; s < g.numSegs; s++) {
+      if (g.segName[s] !== id) continue;
+      if (near) {
+        const k = g.segGeomFirst[s];
+        const dLat = (g.coordLat[k] - near.lat) * 111_320, dLon = (g.coordLon[k] - near.lon) * 111_320 * Math.cos((near.lat * Math.PI) / 180);
+        if (Math.hypot(dLat, dLon) > near.radiusM) continue;
+      }
+      out.push(s);
+    }
+    return out;
+  }
+
+  /** Travel time and distance between two road positions (null when unreachable), without building geometry. */
+  cost(src: Phantom, tgt: Phantom): Travel | null {
+    if (this.closed) return this.travel(src, tgt);
+    const c = this.chq.cost(searchProblem(this.graph, this.rev, src, tgt));
+    return c.weight === Infinity ? null : { weight: c.weight, duration: c.duration, distance: c.length };
   }
 
   /** Travel time and distance between two road positions (null when unreachable). */
@@ -147,7 +199,25 @@ export class RoutingEngine {
    */
   matrix(sources: Phantom[], targets: Phantom[]): { duration: Float64Array; distance: Float64Array; weight: Float64Array } {
     const g = this.graph;
-    const res = this.chq.matrix(sources.map((p) => sourceSeeds(g, p)), targets.map((p) => targetSeeds(g, p)));
+    if (this.closed) {
+      // closures: no hierarchy; answer cell by cell with the blocked Dijkstra
+      const n = sources.length * targets.length;
+      const out = { duration: new Float64Array(n), distance: new Float64Array(n), weight: new Float64Array(n) };
+      for (let i = 0; i < sources.length; i++) {
+        for (let j = 0; j < targets.length; j++) {
+          const t = this.travel(sources[i], targets[j]);
+          const c = i * targets.length + j;
+          out.weight[c] = t ? t.weight : Infinity;
+          out.duration[c] = t ? t.duration : Infinity;
+          out.distance[c] = t ? t.distance : Infinity;
+        }
+      }
+      return out;
+    }
+    const res = this.chq.matrixFromSpaces(
+      sources.map((p) => this.spaceOf(p, 'forward')),
+      targets.map((p) => this.spaceOf(p, 'backward')),
+    );
     for (let i = 0; i < sources.length; i++) {
       for (let j = 0; j < targets.length; j++) {
         if (sources[i].seg !== targets[j].seg) continue;
@@ -159,6 +229,19 @@ export class RoutingEngine {
       }
     }
     return { duration: res.duration, distance: res.length, weight: res.weight };
+  }
+
+  private readonly fwdSpaces = new WeakMap<Phantom, SearchSpace>();
+  private readonly bwdSpaces = new WeakMap<Phantom, SearchSpace>();
+  /** A position's CH search space, computed once per phantom object (callers reuse phantoms for places they revisit). */
+  private spaceOf(p: Phantom, dir: 'forward' | 'backward'): SearchSpace {
+    const cache = dir === 'forward' ? this.fwdSpaces : this.bwdSpaces;
+    let sp = cache.get(p);
+    if (!sp) {
+      sp = this.chq.space(dir === 'forward' ? sourceSeeds(this.graph, p) : targetSeeds(this.graph, p), dir);
+      cache.set(p, sp);
+    }
+    return sp;
   }
 
   /** OSRM `table` service: durations (s) and distances (m) between coordinates. */

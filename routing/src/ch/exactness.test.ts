@@ -79,3 +79,17 @@ describe('many-to-many matrix', () => {
     }
   });
 });
+
+describe('cost-only query', () => {
+  it('gives the same weight, duration and distance as the assembled route', () => {
+    const pts = seededPhantoms(engine, 4242, 400);
+    for (let i = 0; i < 200; i++) {
+      const a = pts[2 * i], b = pts[2 * i + 1];
+      const c = engine.cost(a, b)!;
+      const t = engine.travel(a, b)!;
+      expect(c.weight).toBe(t.weight);
+      expect(Math.abs(c.duration - t.duration)).toBeLessThanOrEqual(100); // the leg rounds to 0.1 s
+      expect(Math.abs(c.distance - t.distance)).toBeLessThan(0.2);
+    }
+  });
+});

@@ -132,6 +132,189 @@ export class CHQuery {
     return { weight: best, path };
   }
 
+  /**
+   * Cost of the fastest path without reconstructing it: weight, and the duration and length of that same path
+   * carried as side labels. What the dispatcher asks thousands of times.
+   */
+  cost(p: SearchProblem): { weight: number; duration: number; length: number } {
+    const ch = this.ch;
+    this.reset();
+    const { fDist, bDist, fHeap, bHeap } = this;
+    const fDur = (this.fDur ??= new Float64Array(ch.numNodes));
+    const fLen = (this.fLen ??= new Float64Array(ch.numNodes));
+    const bDur = (this.bDur ??= new Float64Array(ch.numNodes));
+    const bLen = (this.bLen ??= new Float64Array(ch.numNodes));
+    let fMin = Infinity, bMin = Infinity;
+    for (const s of p.sources) {
+      fMin = Math.min(fMin, s.offset);
+      if (s.offset < fDist[s.ebn]) {
+        if (fDist[s.ebn] === Infinity) this.fTouched.push(s.ebn);
+        fDist[s.ebn] = s.offset;
+        fDur[s.ebn] = s.dur;
+        fLen[s.ebn] = s.len;
+        fHeap.push(s.ebn, s.offset);
+      }
+    }
+    for (const t of p.targets) {
+      bMin = Math.min(bMin, t.offset);
+      if (t.offset < bDist[t.ebn]) {
+        if (bDist[t.ebn] === Infinity) this.bTouched.push(t.ebn);
+        bDist[t.ebn] = t.offset;
+        bDur[t.ebn] = t.dur;
+        bLen[t.ebn] = t.len;
+        bHeap.push(t.ebn, t.offset);
+      }
+    }
+    let best = p.direct, bestDur = Infinity, bestLen = Infinity;
+    if (p.direct < Infinity) {
+      const s = p.sources.find((x) => x.ebn === p.directEbn)!, t = p.targets.find((x) => x.ebn === p.directEbn)!;
+      bestDur = s.dur + t.dur;
+      bestLen = s.len + t.len;
+    }
+    const meetAt = (v: number) => {
+      const total = fDist[v] + bDist[v];
+      if (total < best) {
+        best = total;
+        bestDur = fDur[v] + bDur[v];
+        bestLen = fLen[v] + bLen[v];
+      }
+    };
+    for (const s of p.sources) meetAt(s.ebn);
+    for (;;) {
+      const fGo = fHeap.length > 0 && fHeap.minKey() + bMin < best;
+      const bGo = bHeap.length > 0 && bHeap.minKey() + fMin < best;
+      if (!fGo && !bGo) break;
+      if (fGo && (!bGo || fHeap.minKey() <= bHeap.minKey())) {
+        const u = fHeap.pop();
+        const du = fDist[u];
+        for (let k = ch.upFirst[u]; k < ch.upFirst[u + 1]; k++) {
+          const v = ch.upHead[k];
+          const nd = du + ch.upWeight[k];
+          if (nd < fDist[v]) {
+            if (fDist[v] === Infinity) this.fTouched.push(v);
+            fDist[v] = nd;
+            fDur[v] = fDur[u] + ch.upDur[k];
+            fLen[v] = fLen[u] + ch.upLen[k];
+            fHeap.push(v, nd);
+            if (bDist[v] < Infinity) meetAt(v);
+          }
+        }
+      } else {
+        const u = bHeap.pop();
+        const du = bDist[u];
+        for (let k = ch.downFirst[u]; k < ch.downFirst[u + 1]; k++) {
+          const v = ch.downHead[k];
+          const nd = du + ch.downWeight[k];
+          if (nd < bDist[v]) {
+            if (bDist[v] === Infinity) this.bTouched.push(v);
+            bDist[v] = nd;
+            bDur[v] = bDur[u] + ch.downDur[k];
+            bLen[v] = bLen[u] + ch.downLen[k];
+            bHeap.push(v, nd);
+            if (fDist[v] < Infinity) meetAt(v);
+          }
+        }
+      }
+    }
+    return { weight: best, duration: bestDur, length: bestLen };
+  }
+  private fDur: Float64Array | null = null;
+  private fLen: Float64Array | null = null;
+  private bDur: Float64Array | null = null;
+  private bLen: Float64Array | null = null;
+
+  /**
+   * The complete upward search space of a set of seeds (forward on `up` arcs, or backward on `down` arcs):
+   * every node reached with its weight, duration and length. Two cached spaces answer a matrix cell by a scan,
+   * so a location's search is run once, however many matrices it appears in.
+   */
+  space(seeds: Seed[], dir: 'forward' | 'backward'): SearchSpace {
+    const ch = this.ch;
+    this.reset();
+    const dist = dir === 'forward' ? this.fDist : this.bDist;
+    const heap = dir === 'forward' ? this.fHeap : this.bHeap;
+    const touched = dir === 'forward' ? this.fTouched : this.bTouched;
+    const first = dir === 'forward' ? ch.upFirst : ch.downFirst;
+    const head = dir === 'forward' ? ch.upHead : ch.downHead;
+    const weight = dir === 'forward' ? ch.upWeight : ch.downWeight;
+    const adur = dir === 'forward' ? ch.upDur : ch.downDur;
+    const alen = dir === 'forward' ? ch.upLen : ch.downLen;
+    const dur = (this.mDur ??= new Float64Array(ch.numNodes));
+    const len = (this.mLen ??= new Float64Array(ch.numNodes));
+    for (const s of seeds) {
+      if (s.offset < dist[s.ebn]) {
+        if (dist[s.ebn] === Infinity) touched.push(s.ebn);
+        dist[s.ebn] = s.offset;
+        dur[s.ebn] = s.dur;
+        len[s.ebn] = s.len;
+        heap.push(s.ebn, s.offset);
+      }
+    }
+    const nodes: number[] = [], w: number[] = [], d: number[] = [], l: number[] = [];
+    while (heap.length) {
+      const u = heap.pop();
+      const du = dist[u];
+      nodes.push(u);
+      w.push(du);
+      d.push(dur[u]);
+      l.push(len[u]);
+      for (let k = first[u]; k < first[u + 1]; k++) {
+        const v = head[k];
+        const nd = du + weight[k];
+        if (nd < dist[v]) {
+          if (dist[v] === Infinity) touched.push(v);
+          dist[v] = nd;
+          dur[v] = dur[u] + adur[k];
+          len[v] = len[u] + alen[k];
+          heap.push(v, nd);
+        }
+      }
+    }
+    return { nodes: Int32Array.from(nodes), weight: Float64Array.from(w), duration: Float64Array.from(d), length: Float64Array.from(l) };
+  }
+
+  /** Matrix from search spaces (see `space`): for each target, its backward space in a dense array, scanned by every source's forward space. */
+  matrixFromSpaces(sources: SearchSpace[], targets: SearchSpace[]): { weight: Float64Array; duration: Float64Array; length: Float64Array } {
+    const m = targets.length;
+    const weight = new Float64Array(sources.length * m).fill(Infinity);
+    const duration = new Float64Array(sources.length * m).fill(Infinity);
+    const length = new Float64Array(sources.length * m).fill(Infinity);
+    const n = this.ch.numNodes;
+    const tw = (this.tW ??= new Float64Array(n).fill(Infinity));
+    const td = (this.tD ??= new Float64Array(n));
+    const tl = (this.tL ??= new Float64Array(n));
+    for (let j = 0; j < m; j++) {
+      const t = targets[j];
+      for (let k = 0; k < t.nodes.length; k++) {
+        tw[t.nodes[k]] = t.weight[k];
+        td[t.nodes[k]] = t.duration[k];
+        tl[t.nodes[k]] = t.length[k];
+      }
+      for (let i = 0; i < sources.length; i++) {
+        const s = sources[i];
+        let best = Infinity, bd = Infinity, bl = Infinity;
+        for (let k = 0; k < s.nodes.length; k++) {
+          const v = s.nodes[k];
+          const total = s.weight[k] + tw[v];
+          if (total < best) {
+            best = total;
+            bd = s.duration[k] + td[v];
+            bl = s.length[k] + tl[v];
+          }
+        }
+        const c = i * m + j;
+        weight[c] = best;
+        duration[c] = bd;
+        length[c] = bl;
+      }
+      for (let k = 0; k < t.nodes.length; k++) tw[t.nodes[k]] = Infinity;
+    }
+    return { weight, duration, length };
+  }
+  private tW: Float64Array | null = null;
+  private tD: Float64Array | null = null;
+  private tL: Float64Array | null = null;
+
   /** Appends the original EBNs of arc a→b (excluding a) to `out`. */
   private unpack(a: number, b: number, out: number[]): void {
     const ch = this.ch;
@@ -163,11 +346,12 @@ export class CHQuery {
     const duration = new Float64Array(sources.length * m).fill(Infinity);
     const length = new Float64Array(sources.length * m).fill(Infinity);
     const n = ch.numNodes;
-    const bucketStart = new Int32Array(n).fill(-1);
+    const bucketStart = (this.bucketStart ??= new Int32Array(n).fill(-1));
+    const usedBuckets: number[] = [];
     // bucket entries as a linked list in flat arrays: next, target, weight, duration, length
     const bNext: number[] = [], bTarget: number[] = [], bW: number[] = [], bD: number[] = [], bL: number[] = [];
-    const dur = new Float64Array(n);
-    const len = new Float64Array(n);
+    const dur = (this.mDur ??= new Float64Array(n));
+    const len = (this.mLen ??= new Float64Array(n));
     for (let j = 0; j < m; j++) {
       this.reset();
       const { bDist, bHeap } = this;
@@ -183,6 +367,7 @@ export class CHQuery {
       while (bHeap.length) {
         const u = bHeap.pop();
         const du = bDist[u];
+        if (bucketStart[u] < 0) usedBuckets.push(u);
         bNext.push(bucketStart[u]);
         bTarget.push(j);
         bW.push(du);
@@ -240,8 +425,19 @@ export class CHQuery {
         }
       }
     }
+    for (const u of usedBuckets) bucketStart[u] = -1; // leave the reusable buffer clean
     return { weight, duration, length };
   }
+  private bucketStart: Int32Array | null = null;
+  private mDur: Float64Array | null = null;
+  private mLen: Float64Array | null = null;
+}
+
+export interface SearchSpace {
+  nodes: Int32Array;
+  weight: Float64Array;
+  duration: Float64Array;
+  length: Float64Array;
 }
 
 /** Arc from `at` to `head` in one CSR list; returns its mid (-1 original) or -2 if absent. Lists are sorted by head. */

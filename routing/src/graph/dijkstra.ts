@@ -27,8 +27,11 @@ export class Dijkstra {
     this.parent = new Int32Array(n).fill(-1);
   }
 
+  /** per segment: 1 = closed (road closure); arcs into a closed segment are not relaxed */
+  blocked: Uint8Array | null = null;
+
   route(p: SearchProblem): PathResult {
-    const { g, heap, dist, parent, touched } = this;
+    const { g, heap, dist, parent, touched, blocked } = this;
     for (const t of touched) {
       dist[t] = Infinity;
       parent[t] = -1;
@@ -60,6 +63,7 @@ export class Dijkstra {
       }
       for (let k = g.arcFirst[u]; k < g.arcFirst[u + 1]; k++) {
         const v = g.arcHead[k];
+        if (blocked && blocked[v >> 1]) continue;
         const nd = du + ebgArcWeight(g, k);
         if (nd < dist[v]) {
           if (dist[v] === Infinity) touched.push(v);

@@ -78,11 +78,11 @@ export function drives(g: RoadGraph, src: Phantom, tgt: Phantom, path: number[])
       w += seed.offset;
       dist += seed.len;
     }
-    // drop zero-length pieces (phantom exactly on a shape point) so bearings stay defined
+    // drop (near-)zero-length pieces (phantom on a shape point) so bearings stay defined
     const clean: LonLat[] = [];
     for (const c of coords) {
       const p = clean[clean.length - 1];
-      if (!p || p[0] !== c[0] || p[1] !== c[1]) clean.push(c);
+      if (!p || Math.abs(p[0] - c[0]) > 1e-7 || Math.abs(p[1] - c[1]) > 1e-7) clean.push(c);
     }
     out.push({ ebn: e, coords: clean, distance: Math.max(0, dist), durationMs: Math.max(0, dur), weightMs: Math.max(0, w) });
   }

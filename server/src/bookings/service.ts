@@ -3,13 +3,14 @@ import { EventEmitter } from 'node:events';
 import { SnapError } from '@kl/routing';
 import type { Clock } from '../core/clock.ts';
 import type { Dispatcher } from '../dispatch/dispatcher.ts';
-import type { Booking as DispatchBooking, DispatchEvent, Location, VehiclePlan } from '../dispatch/types.ts';
+import type { Booking as DispatchBooking, DispatchEvent, Location } from '../dispatch/types.ts';
 import { ApiError, forbidden, notFound } from '../http/errors.ts';
 import type { BookingCreate, BookingStatus, BookingView, PlanUpdate } from '../protocol/events.ts';
 import type { Principal } from '../auth/tokens.ts';
 import type { RoadOracle } from '../routing/oracle.ts';
 import type { BookingRecord, EventRecord, Store } from '../store/types.ts';
 import type { Hub } from '@kl/routing/fixtures.ts';
+import { planKey, toPlanUpdate } from './plan-view.ts';
 
 const iso = (t: number) => new Date(t).toISOString();
 const toMs = (t: string | number | undefined): number | undefined => (t === undefined ? undefined : typeof t === 'number' ? t : Date.parse(t));
@@ -359,10 +360,10 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
   /** Sends `plan:update` for every bus whose plan changed since last published. */
   publishPlans(): void {
     for (const p of this.dispatcher.plans()) {
-      const key = JSON.stringify([p.stops.map((s) => [s.requestId, s.kind, s.location.id]), p.task?.to.id ?? null]);
+      const key = planKey(p);
       const cur = this.planVersions.get(p.vehicleId);
       if (cur && cur.key === key) continue;
-      const update = this.planUpdate(p, (cur?.version ?? 0) + 1);
+      const update = toPlanUpdate(p, (cur?.version ?? 0) + 1, this.oracle, this.hubs);
       this.planVersions.set(p.vehicleId, { key, version: update.version, update });
       this.emit('plan', update);
     }
@@ -372,39 +373,6 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
     return this.planVersions.get(vehicleId)?.update ?? null;
   }
 
-  private planUpdate(p: VehiclePlan, version: number): PlanUpdate {
-    const hubAt = (loc: Location) => this.hubs.find((h) => this.oracle.locate(h.lat, h.lon).id === loc.id)?.id;
-    const stops = p.stops.map((s) => ({
-      requestId: s.requestId,
-      kind: s.kind,
-      lat: s.location.lat,
-      lon: s.location.lon,
-      arrival: s.arrival,
-      departure: s.departure,
-      seats: s.seats,
-      wheelchairs: s.wheelchairs,
-      ...(hubAt(s.location) ? { hubId: hubAt(s.location) } : {}),
-    }));
-    const targets = stops.length ? stops.map((s) => ({ lat: s.lat, lon: s.lon })) : p.task ? [{ lat: p.task.to.lat, lon: p.task.to.lon }] : [];
-    let route: PlanUpdate['route'] = null;
-    if (targets.length) {
-      try {
-        const engine = this.oracle.engine;
-        const phantoms = [this.oracle.phantomOf(p.start.location), ...targets.map((t) => engine.snap(t.lat, t.lon))];
-        const path = engine.drivePath(phantoms);
-        if (path) route = { coordinates: path.coordinates, stopIndices: path.stopIndices, speedsKmh: path.speedsKmh };
-      } catch {
-        route = null;
-      }
-    }
-    return {
-      vehicleId: p.vehicleId,
-      version,
-      stops,
-      task: p.task ? { kind: p.task.kind, lat: p.task.to.lat, lon: p.task.to.lon, ...(p.task.hubId ? { hubId: p.task.hubId } : {}) } : null,
-      route,
-    };
-  }
 }
 
 function toEventRecord(e: DispatchEvent): EventRecord {

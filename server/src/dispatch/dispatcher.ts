@@ -242,30 +242,6 @@ export class Dispatcher {
   }
 
   /**
-   * One many-to-many call for every place the local search will touch (bus divert points and planned stops):
-   * an oracle that memoises (the road oracle does) then answers the search's many small leg requests from memory
-   * instead of one small road-graph search each.
-   */
-  private prefetchLegs(vehicleIds: readonly string[]): void {
-    const oracle = this.legs.oracle;
-    if (!oracle.matrix) return;
-    const seen = new Set<string | number>();
-    const places: Location[] = [];
-    const add = (l: Location) => {
-      if (!seen.has(l.id)) {
-        seen.add(l.id);
-        places.push(l);
-      }
-    };
-    for (const id of vehicleIds) {
-      const v = this.vehicles.get(id)!;
-      add(v.state.position);
-      for (const st of v.stops) add(st.location);
-    }
-    if (places.length > 1 && places.length <= 2000) oracle.matrix(places, places);
-  }
-
-  /**
    * Travel times changed (a road closure opened or closed, new traffic speeds): drop cached legs so later
    * decisions use the new times, re-time every plan and flag riders whose promise no longer fits.
    */
@@ -489,7 +465,6 @@ export class Dispatcher {
     const owner = new Map<string, string>();
     for (const id of options.keys()) for (const s of this.vehicles.get(id)!.stops) owner.set(s.requestId, id);
     const before = new Map<string, string>(owner);
-    this.prefetchLegs([...options.keys()]);
     const host: SearchHost = {
       vehicleIds: [...options.keys()],
       stops: (vid) => this.vehicles.get(vid)!.stops,
@@ -590,6 +565,11 @@ export class Dispatcher {
   }
 
   // ---------------------------------------------------------------- views
+
+  /** Changes whenever a bus's plan or state changes: lets a caller rebuild only the plans that changed. */
+  planVersion(vehicleId: string): number {
+    return this.vehicles.get(vehicleId)?.version ?? -1;
+  }
 
   plans(): VehiclePlan[] {
     return this.sortedVehicles().map((v) => this.planView(v));

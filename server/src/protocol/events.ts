@@ -17,12 +17,16 @@ export interface PlanStopView {
   kind: 'pickup' | 'dropoff';
   lat: number;
   lon: number;
-  /** planned arrival / departure, epoch ms */
+  /** planned arrival, service start (boarding begins, never before the pickup window) and departure, epoch ms */
   arrival: number;
+  ready: number;
   departure: number;
   seats: number;
   wheelchairs: number;
   hubId?: string;
+  /** scripted stops (test routes): stand this long instead of the boarding-based dwell */
+  dwellMs?: number;
+  name?: string;
 }
 export interface PlanUpdate {
   vehicleId: string;

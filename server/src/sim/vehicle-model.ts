@@ -63,6 +63,8 @@ export class VehicleModel {
   private cum: number[] = [];
   private pieceLimits: number[] = [];
   private vertexLimits: number[] = [];
+  /** heading of each piece, computed once per route (turf's bearing per step was a hot spot) */
+  private pieceHeadings: number[] = [];
   private stopDist: number[] = [];
   private pos = 0;
   private nextStop = 0;
@@ -87,9 +89,16 @@ export class VehicleModel {
     this.cum = [0];
     for (let i = 1; i < c.length; i++) this.cum.push(this.cum[i - 1] + turfDistance(c[i - 1], c[i], { units: 'meters' }));
     this.pieceLimits = this.route.speedsKmh.map((s) => Math.min(s / 3.6, this.params.maxSpeed));
+    this.pieceHeadings = [];
+    for (let i = 0; i + 1 < c.length; i++) {
+      const same = c[i][0] === c[i + 1][0] && c[i][1] === c[i + 1][1];
+      const h = same ? NaN : turfBearing(c[i], c[i + 1]);
+      this.pieceHeadings.push(h < 0 ? h + 360 : h);
+    }
     this.vertexLimits = c.map((_, i) => {
       if (i === 0 || i === c.length - 1) return Infinity;
-      let a = turfBearing(c[i], c[i + 1]) - turfBearing(c[i - 1], c[i]);
+      let a = this.pieceHeadings[i] - this.pieceHeadings[i - 1];
+      if (Number.isNaN(a)) return Infinity;
       while (a > 180) a -= 360;
       while (a < -180) a += 360;
       return curveSpeed(a);
@@ -215,9 +224,7 @@ export class VehicleModel {
     const f = Math.min(1, Math.max(0, (this.pos - this.cum[k]) / len));
     this.lon = a[0] + (b[0] - a[0]) * f;
     this.lat = a[1] + (b[1] - a[1]) * f;
-    if (a[0] !== b[0] || a[1] !== b[1]) {
-      const h = turfBearing(a, b);
-      this.heading = h < 0 ? h + 360 : h;
-    }
+    const h = this.pieceHeadings[k];
+    if (h !== undefined && !Number.isNaN(h)) this.heading = h;
   }
 }

@@ -10,7 +10,8 @@ const children: ChildProcess[] = [];
 
 /** Starts `server/src/main.ts` as its own process (as `npm start` does) and resolves with its base URL. */
 function startServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(resolve(root, 'node_modules/.bin/tsx'), [resolve(root, 'server/src/main.ts')], {
+  // node itself is the child (tsx as a loader), so SIGKILL really kills the server and not just a wrapper
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'server/src/main.ts')], {
     cwd: root,
     env: { ...process.env, PORT: '0', DATA_DIR: dataDir, SIM: 'on', SIM_VEHICLES: '2', SIM_DEMAND_PER_HOUR: '0', LOG_LEVEL: 'warn', REDIS_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
