@@ -118,9 +118,9 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
       const now = clock.now();
       if (!fleet.update(id, parsed.data, now)) return;
       for (const f of onVehicleState) f(id);
-      // Only a moving bus has a new divert point; while it stands at a stop the dispatcher keeps the arrival time
-      // it was given (resetting it to "now" would restart the modelled dwell and make the plan look late).
-      if (parsed.data.speed > 0.2 && !parsed.data.atStop && now - (lastDispatchUpdate.get(id) ?? 0) >= DISPATCH_UPDATE_MS) {
+      // While the bus stands at a stop the dispatcher keeps the arrival time it was given (resetting it to "now"
+      // would restart the modelled dwell and make the plan look late); elsewhere its divert point is here and now.
+      if (!parsed.data.atStop && now - (lastDispatchUpdate.get(id) ?? 0) >= DISPATCH_UPDATE_MS) {
         lastDispatchUpdate.set(id, now);
         const s = parsed.data;
         const driver = fleet.vehicle(id)?.driver ?? null;
