@@ -8,8 +8,16 @@ import type { BookingService } from '../bookings/service.ts';
 import type { FleetRegistry } from '../fleet/registry.ts';
 import { auditQuerySchema, bboxSchema, bookingCreateSchema, bookingIdSchema, loginSchema, routeQuerySchema } from '../protocol/schemas.ts';
 import type { Store } from '../store/types.ts';
+import { liveKpis } from '../kpi/live.ts';
+import type { RoadOracle } from '../routing/oracle.ts';
 import { ApiError, unauthorized } from './errors.ts';
 import { defineRoute, type RouteDef } from './api.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
+import { FIXTURES_DIR } from '@kl/routing/fixtures.ts';
+import { geocoderFor } from '@kl/routing/geocode/index.ts';
+import { lineDepartures, timetableSchema, type Timetable } from '../dispatch/timetable.ts';
 
 export interface RouteDeps {
   tokens: TokenService;
@@ -24,6 +32,8 @@ export interface RouteDeps {
   metrics: () => Promise<string>;
   openapi: () => object;
   observeDispatch: (ms: number) => void;
+  /** for direct travel times in live KPIs */
+  oracle?: RoadOracle;
 }
 
 const RIDER_TTL_S = 180 * 24 * 3600; // the pseudonymous token lives on the device
@@ -200,6 +210,14 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
     }),
     defineRoute({
       method: 'get',
+      path: '/api/kpis',
+      summary: 'Live KPIs (staff), same definitions as the simulation report, no personal data',
+      access: STAFF,
+      responses: { 200: 'KPIs', 401: 'no token', 403: 'staff only' },
+      handler: () => liveKpis(d.bookings, d.fleet, d.oracle ?? null, Date.now()),
+    }),
+    defineRoute({
+      method: 'get',
       path: '/api/health',
       summary: 'Health: store and dispatcher status',
       access: 'public',
@@ -229,6 +247,89 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
         return undefined;
       },
     }),
+    // ---- rider app: geocoder and line departures (public map data, no personal data)
+    defineRoute({
+      method: 'get',
+      path: '/api/geocode',
+      summary: 'Search a street (with house number) or a named place in the OSM extract; forgiving of umlauts, "str." and typos',
+      access: 'public',
+      query: geocodeQuerySchema,
+      responses: { 200: 'results, best first: {label, kind: address|street|poi, lat, lon, street?, housenumber?, approximate?, inServiceArea}', 400: 'invalid query' },
+      handler: async ({ query }) => {
+        const g = await geocoderFor(d.engine);
+        const area = d.serviceArea.features[0];
+        return g.search(query.q, { limit: query.limit, focus: areaCentre(d.serviceArea) }).map((r) => ({ ...r, inServiceArea: area ? booleanPointInPolygon([r.lon, r.lat], area) : true }));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/geocode/reverse',
+      summary: 'The address (within 40 m) or named road (within 200 m) nearest to a point',
+      access: 'public',
+      query: reverseQuerySchema,
+      responses: { 200: 'result', 400: 'invalid query', 404: 'nothing named near the point' },
+      handler: async ({ query }) => {
+        const r = (await geocoderFor(d.engine)).reverse(query.lat, query.lon);
+        if (!r) throw new ApiError(404, 'NOT_FOUND', 'no address or named road near this point');
+        const area = d.serviceArea.features[0];
+        return { ...r, inServiceArea: area ? booleanPointInPolygon([query.lon, query.lat], area) : true };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/hubs/{id}/departures',
+      summary: 'Next line departures at a hub from the timetable (fixtures/timetable.json; the shipped one is synthetic)',
+      access: 'public',
+      params: { id: z.string().regex(/^[a-z0-9-]{1,64}$/, 'not a hub id') },
+      query: departuresQuerySchema,
+      responses: { 200: '{hubId, synthetic, transferBufferMin?, departures: [{lineId, headsign, time}]}', 400: 'invalid query', 404: 'no such hub' },
+      handler: ({ params, query }) => {
+        if (!d.hubs.some((h) => h.id === params.id)) throw new ApiError(404, 'NOT_FOUND', 'hub not found');
+        const tt = timetable();
+        const from = query.from === undefined ? Date.now() : typeof query.from === 'number' ? query.from : Date.parse(query.from);
+        const deps = tt ? lineDepartures(tt, params.id, from, from + 3 * 3600_000).slice(0, query.limit) : [];
+        return {
+          hubId: params.id,
+          synthetic: tt?.synthetic ?? false,
+          ...(tt?.transferBufferMin !== undefined ? { transferBufferMin: tt.transferBufferMin } : {}),
+          departures: deps.map((x) => ({ lineId: x.lineId, ...(x.headsign ? { headsign: x.headsign } : {}), time: new Date(x.time).toISOString() })),
+        };
+      },
+    }),
   ];
 }
 
+
+// ---- rider app helpers (geocoder, departures)
+const geocodeQuerySchema = z.strictObject({
+  q: z.string().trim().min(1).max(120),
+  limit: z.coerce.number().int().min(1).max(20).default(8),
+});
+const reverseQuerySchema = z.strictObject({
+  lat: z.coerce.number().min(-90).max(90),
+  lon: z.coerce.number().min(-180).max(180),
+});
+const departuresQuerySchema = z.strictObject({
+  from: z.union([z.string().regex(/^\d{1,16}$/).transform(Number), z.iso.datetime({ offset: true })]).optional(),
+  limit: z.coerce.number().int().min(1).max(20).default(4),
+});
+
+/** Ties in the geocoder are ranked by distance to the service area's centre (mean of its outline). */
+function areaCentre(area: ServiceArea): { lat: number; lon: number } | undefined {
+  const ring = area.features[0]?.geometry.coordinates[0];
+  if (!ring?.length) return undefined;
+  const pts = ring.length > 1 ? ring.slice(0, -1) : ring;
+  return { lon: pts.reduce((a, p) => a + p[0], 0) / pts.length, lat: pts.reduce((a, p) => a + p[1], 0) / pts.length };
+}
+
+let timetableCache: { dir: string; tt: (Timetable & { transferBufferMin?: number }) | null } | null = null;
+/** The deployment's line timetable (read once); null when the deployment has none. */
+function timetable(): (Timetable & { transferBufferMin?: number }) | null {
+  if (timetableCache?.dir !== FIXTURES_DIR) {
+    const path = join(FIXTURES_DIR, 'timetable.json');
+    const raw = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { transferBufferMin?: unknown }) : null;
+    const buffer = typeof raw?.transferBufferMin === 'number' ? raw.transferBufferMin : undefined;
+    timetableCache = { dir: FIXTURES_DIR, tt: raw ? { ...timetableSchema.parse(raw), ...(buffer !== undefined ? { transferBufferMin: buffer } : {}) } : null };
+  }
+  return timetableCache.tt;
+}

@@ -1,0 +1,58 @@
+import type * as GeoJSON from 'geojson';
+import { useEffect } from 'react';
+import type { GeoJSONSource } from 'maplibre-gl';
+import { useMap } from './MapContext.tsx';
+
+/** Roads by class, buildings, water, green areas and rail from `/api/map/basemap`, styled for a dark room. */
+const BBOX = '7.717,49.418,7.80,49.457';
+let cached: Promise<Record<string, GeoJSON.FeatureCollection>> | null = null;
+function loadBasemap() {
+  cached ??= fetch(`/api/map/basemap?bbox=${BBOX}`)
+    .then((r) => r.json())
+    .then((j: { layers: Record<string, GeoJSON.FeatureCollection> }) => j.layers);
+  return cached;
+}
+
+const ROAD_WIDTH: Record<string, number> = { motorway: 5, trunk: 4.5, primary: 4, secondary: 3.5, tertiary: 3, residential: 2, unclassified: 2, living_street: 1.5, service: 1, footway: 0.6, path: 0.6, cycleway: 0.6, steps: 0.6, pedestrian: 1 };
+
+export function BasemapLayer() {
+  const map = useMap();
+  useEffect(() => {
+    if (!map) return;
+    let alive = true;
+    for (const id of ['green', 'water', 'buildings', 'rail', 'roads']) {
+      if (!map.getSource(`base-${id}`)) map.addSource(`base-${id}`, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+    }
+    const before = map.getStyle().layers.find((l) => !['background'].includes(l.id) && !l.id.startsWith('base-'))?.id;
+    const add = (layer: Parameters<typeof map.addLayer>[0]) => {
+      if (!map.getLayer(layer.id)) map.addLayer(layer, before);
+    };
+    add({ id: 'base-green', type: 'fill', source: 'base-green', paint: { 'fill-color': '#10261d', 'fill-opacity': 0.9 } });
+    add({ id: 'base-water', type: 'fill', source: 'base-water', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#0d2b45' } });
+    add({ id: 'base-waterway', type: 'line', source: 'base-water', filter: ['==', ['geometry-type'], 'LineString'], paint: { 'line-color': '#0f3a5c', 'line-width': 1.5 } });
+    add({ id: 'base-buildings', type: 'fill', source: 'base-buildings', minzoom: 13, paint: { 'fill-color': '#1a2333', 'fill-outline-color': '#243047' } });
+    add({ id: 'base-rail', type: 'line', source: 'base-rail', paint: { 'line-color': '#4b5563', 'line-width': 1.2, 'line-dasharray': [3, 2] } });
+    add({
+      id: 'base-roads',
+      type: 'line',
+      source: 'base-roads',
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: {
+        'line-color': ['match', ['get', 'class'], ['motorway', 'trunk', 'primary'], '#64748b', ['secondary', 'tertiary'], '#4b5a70', ['footway', 'path', 'cycleway', 'steps', 'pedestrian'], '#283446', '#3a475a'],
+        'line-width': ['interpolate', ['linear'], ['zoom'], 12, ['*', 0.5, ['coalesce', ['get', ['get', 'class'], ['literal', ROAD_WIDTH]], 1]], 17, ['*', 2.5, ['coalesce', ['get', ['get', 'class'], ['literal', ROAD_WIDTH]], 1]]],
+      },
+    });
+    loadBasemap()
+      .then((layers) => {
+        if (!alive) return;
+        for (const id of ['green', 'water', 'buildings', 'rail', 'roads']) (map.getSource(`base-${id}`) as GeoJSONSource | undefined)?.setData(layers[id]);
+      })
+      .catch(() => {
+        /* the live layers still work without a base map */
+      });
+    return () => {
+      alive = false;
+    };
+  }, [map]);
+  return null;
+}
