@@ -1,7 +1,9 @@
 /**
  * Static DARP benchmark on Cordeau (2006) instances a2-16 … a8-96.
  *
- *   npm run bench:darp -- [--time-limit S] [--seed N] [--only a2-16,a5] [--dir PATH]
+ *   npm run bench:darp -- [--time-limit S] [--seed N] [--only a2-16,a5-] [--dir PATH] [FILTER...]
+ *
+ * Filters (--only, comma-separated, or positional) keep instances whose name contains any of them.
  *
  * Solves each instance within the time limit (default 10 s), re-validates the written solution with the
  * independent checker and prints a table (instance, best known, cost, gap %, feasible, seconds) and the mean gap.
@@ -16,23 +18,39 @@ import { toSolutionJson } from '../src/dispatch/darp/solution.ts';
 import { checkSolution } from '../src/dispatch/darp/checker.ts';
 import { BEST_KNOWN } from '../src/dispatch/darp/bestKnown.ts';
 
-const { values } = parseArgs({
-  options: {
-    'time-limit': { type: 'string', default: '10' },
-    seed: { type: 'string', default: '1' },
-    only: { type: 'string' },
-    dir: { type: 'string' },
-  },
-});
-const limit = Number(values['time-limit']);
-const seed = Number(values.seed);
-if (!(limit > 0) || !Number.isInteger(seed)) {
-  process.stderr.write('usage: bench:darp [--time-limit S>0] [--seed INT] [--only a2-16,a5-] [--dir PATH]\n');
+const USAGE = 'usage: npm run bench:darp -- [--time-limit S>0] [--seed INT] [--only a2-16,a5-] [--dir PATH] [FILTER...]';
+function fail(msg: string): never {
+  process.stderr.write(`bench:darp: ${msg}\n${USAGE}\n`);
   process.exit(2);
 }
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      'time-limit': { type: 'string', default: '10' },
+      seed: { type: 'string', default: '1' },
+      only: { type: 'string' },
+      dir: { type: 'string' },
+    },
+  });
+} catch (e) {
+  fail((e as Error).message);
+}
+const { values, positionals } = parsed;
+const limit = Number(values['time-limit']);
+const seed = Number(values.seed);
+if (!(limit > 0)) fail(`--time-limit must be a positive number of seconds`);
+if (!Number.isInteger(seed)) fail(`--seed must be an integer`);
 const dir = values.dir ?? resolve(import.meta.dirname, '../../../shared/darp/cordeau-a');
-const filters = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [];
-const files = readdirSync(dir)
+const filters = [...(values.only ? values.only.split(',') : []), ...positionals].map((s) => s.trim()).filter(Boolean);
+let entries: string[] = [];
+try {
+  entries = readdirSync(dir);
+} catch {
+  fail(`cannot read instance directory ${dir}`);
+}
+const files = entries
   .filter((f) => f.endsWith('.txt'))
   .map((f) => f.slice(0, -4))
   .filter((name) => filters.length === 0 || filters.some((f) => name.includes(f)))
@@ -41,6 +59,8 @@ const files = readdirSync(dir)
     const [, mb, nb] = b.match(/^a(\d+)-(\d+)/) ?? [];
     return Number(ma) - Number(mb) || Number(na) - Number(nb) || a.localeCompare(b);
   });
+
+if (files.length === 0) fail(`no instance in ${dir} matches ${filters.join(', ')}`);
 
 const cols = [
   ['instance', 9], ['best known', 11], ['cost', 10], ['gap %', 7], ['feasible', 9], ['iterations', 11], ['seconds', 8],

@@ -28,6 +28,9 @@ import { RoadOracle } from './routing/oracle.ts';
 import { JournalStore } from './store/journal.ts';
 import { RedisLease, RedisStore } from './store/redis.ts';
 import type { Store } from './store/types.ts';
+import { TeleopControlCenter } from './teleop/controlCenter.ts';
+import type { TeleopServiceOptions } from './teleop/service.ts';
+import type { TeleopConfig } from './teleop/types.ts';
 
 export interface AppDeps {
   engine?: RoutingEngine;
@@ -35,6 +38,8 @@ export interface AppDeps {
   store?: Store;
   logger?: Logger;
   fleet?: VehicleDef[];
+  /** teleoperation: core configuration and socket-layer options beyond `config.teleop` (tests) */
+  teleop?: { core?: Partial<TeleopConfig>; service?: Partial<TeleopServiceOptions> };
 }
 
 export interface App {
@@ -46,6 +51,8 @@ export interface App {
   tokens: TokenService;
   store: Store;
   realtime: Realtime;
+  /** teleoperation safety core (leases, MRM, commands, audit) */
+  teleop: TeleopControlCenter;
   log: Logger;
   hubs: Hub[];
   listen(port?: number, host?: string): Promise<AddressInfo>;
@@ -128,6 +135,22 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
   bookings.restore(persisted.bookings);
   const fleet = new FleetRegistry(fleetDefs);
 
+  // ---- teleoperation: one safety core per process; simulated drivers staff every bus no human holds
+  const tc = config.teleop ?? {};
+  const teleopCore: Partial<TeleopConfig> = {
+    ...(tc.leaseTimeoutMs !== undefined ? { leaseTimeoutMs: tc.leaseTimeoutMs } : {}),
+    ...(tc.latencyBudgetMs !== undefined ? { latencyBudgetMs: tc.latencyBudgetMs } : {}),
+    ...(tc.latencyHardLimitMs !== undefined ? { latencyHardLimitMs: tc.latencyHardLimitMs } : {}),
+    ...(tc.videoDelayMs !== undefined ? { videoDelayMs: tc.videoDelayMs } : {}),
+    ...deps.teleop?.core,
+  };
+  const teleop = new TeleopControlCenter(clock, teleopCore);
+  if (teleop.config.latencyBudgetMs > teleop.config.latencyHardLimitMs) {
+    throw new Error(`teleoperation: latency budget ${teleop.config.latencyBudgetMs} ms above the hard limit ${teleop.config.latencyHardLimitMs} ms`);
+  }
+  const simulatedDrivers = deps.teleop?.service?.simulatedDrivers ?? tc.simulatedDrivers ?? true;
+  for (const v of fleetDefs) teleop.addVehicle(v.id, { simulatedDriver: simulatedDrivers });
+
   // ---- leader election (Redis): only the leader runs periodic dispatcher work
   let lease: RedisLease | null = null;
   if (store instanceof RedisStore) {
@@ -209,7 +232,23 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
     sub = await RedisStore.connect(config.redisUrl);
     io.adapter(createAdapter(pub.client, sub.client));
   }
-  const realtime = attachRealtime({ io, tokens, fleet, bookings, clock, log, metrics, keyOf: (id) => fleetDefs.find((v) => v.id === id)?.keyHash });
+  const realtime = attachRealtime({
+    io,
+    tokens,
+    fleet,
+    bookings,
+    clock,
+    log,
+    metrics,
+    keyOf: (id) => fleetDefs.find((v) => v.id === id)?.keyHash,
+    store,
+    teleop,
+    teleopOptions: {
+      simulatedDrivers,
+      ...(tc.simRecoverMs !== undefined ? { simRecoverMs: tc.simRecoverMs } : {}),
+      ...deps.teleop?.service,
+    },
+  });
 
   // ---- periodic work
   const tickTimer = setInterval(() => {
@@ -226,6 +265,7 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
     tokens,
     store,
     realtime,
+    teleop,
     log,
     hubs,
     isDispatchLeader,

@@ -26,7 +26,29 @@ const envSchema = z.object({
   AUTH_SECRET: z.string().min(16).optional(),
   STAFF_FILE: z.string().optional(),
   INSTANCE_ID: z.string().optional(),
+  TELEOP_LEASE_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).optional(),
+  TELEOP_LATENCY_BUDGET_MS: z.coerce.number().int().min(10).max(10_000).optional(),
+  TELEOP_LATENCY_LIMIT_MS: z.coerce.number().int().min(10).max(10_000).optional(),
+  TELEOP_VIDEO_DELAY_MS: z.coerce.number().int().min(0).max(5_000).optional(),
+  TELEOP_SIM_RECOVER_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
+  TELEOP_SIM_DRIVERS: bool.optional(),
 });
+
+/** Teleoperation settings (defaults in teleop/types.ts DEFAULT_TELEOP_CONFIG and teleop/service.ts). */
+export interface TeleopSettings {
+  /** the console heartbeat lease lapses after this (→ MRM); default 500 ms */
+  leaseTimeoutMs?: number;
+  /** control latency above which the permitted speed is reduced; default 200 ms */
+  latencyBudgetMs?: number;
+  /** control latency above which the bus runs an MRM; default 500 ms */
+  latencyHardLimitMs?: number;
+  /** camera-to-screen delay added to the two RTTs; default 80 ms */
+  videoDelayMs?: number;
+  /** simulated drivers staff every bus no human holds; default true */
+  simulatedDrivers?: boolean;
+  /** a simulated driver re-acquires and confirms a bus in safe_stop / emergency_stop after this; default 15 s */
+  simRecoverMs?: number;
+}
 
 export interface ServerConfig {
   port: number;
@@ -45,6 +67,7 @@ export interface ServerConfig {
   /** staff logins; the demo file fixtures/staff.json is refused in production */
   staffFile?: string;
   instanceId: string;
+  teleop?: TeleopSettings;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -69,6 +92,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     authSecret: e.AUTH_SECRET,
     staffFile: e.STAFF_FILE,
     instanceId: e.INSTANCE_ID ?? `${process.pid}`,
+    teleop: {
+      ...(e.TELEOP_LEASE_TIMEOUT_MS !== undefined ? { leaseTimeoutMs: e.TELEOP_LEASE_TIMEOUT_MS } : {}),
+      ...(e.TELEOP_LATENCY_BUDGET_MS !== undefined ? { latencyBudgetMs: e.TELEOP_LATENCY_BUDGET_MS } : {}),
+      ...(e.TELEOP_LATENCY_LIMIT_MS !== undefined ? { latencyHardLimitMs: e.TELEOP_LATENCY_LIMIT_MS } : {}),
+      ...(e.TELEOP_VIDEO_DELAY_MS !== undefined ? { videoDelayMs: e.TELEOP_VIDEO_DELAY_MS } : {}),
+      ...(e.TELEOP_SIM_RECOVER_MS !== undefined ? { simRecoverMs: e.TELEOP_SIM_RECOVER_MS } : {}),
+      ...(e.TELEOP_SIM_DRIVERS !== undefined ? { simulatedDrivers: e.TELEOP_SIM_DRIVERS } : {}),
+    },
   };
 }
 

@@ -46,3 +46,7 @@ class FleetBuffer {
 }
 
 export const fleet = new FleetBuffer();
+
+// Test hook (browser tests check that positions change): a compact fingerprint of every bus position.
+(globalThis as unknown as { __klFleet?: () => string }).__klFleet = () =>
+  [...fleet.vehicles.values()].map((v) => `${v.id}:${v.lat.toFixed(6)},${v.lon.toFixed(6)}`).join(';');

@@ -33,6 +33,8 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
   private readonly planVersions = new Map<string, { key: string; version: number; update: PlanUpdate }>();
   /** vehicles that have been sent their current plan (their confirmed bookings count as assigned) */
   private readonly connectedVehicles = new Set<string>();
+  /** teleoperation: share of its top speed each bus may drive now (latency budget, driver's cap); absent = 1 */
+  private readonly speedFactors = new Map<string, number>();
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -61,7 +63,7 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
     if (plan && (r.status === 'confirmed' || r.status === 'assigned' || r.status === 'picked_up')) {
       const kind = r.status === 'picked_up' ? 'dropoff' : 'pickup';
       const stop = plan.stops.find((s) => s.requestId === r.id && s.kind === kind);
-      if (stop) eta = iso(stop.arrival);
+      if (stop) eta = iso(this.stretch(r.vehicleId!, stop.arrival));
     }
     return {
       id: r.id,
@@ -90,6 +92,27 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
       ...(r.pickedUpAt ? { pickedUpAt: iso(r.pickedUpAt) } : {}),
       ...(r.droppedOffAt ? { droppedOffAt: iso(r.droppedOffAt) } : {}),
     };
+  }
+
+  /**
+   * Teleoperation feeds the bus's latency speed factor (permitted speed / top speed, teleop/service.ts). The
+   * dispatcher plans with nominal travel times; a bus slowed by latency gets there later, so the ETAs shown for
+   * it are stretched: eta = now + (planned − now) / factor. Conservative: the whole remaining time is stretched,
+   * also dwells and stretches where the road's own limit is below the cap. Factor 0 (the bus stands in an MRM /
+   * safe stop) leaves the plan's time: nobody knows when a driver takes over; the dispatcher flags those
+   * promises at risk (out-of-service).
+   */
+  setSpeedFactor(vehicleId: string, factor: number): void {
+    if (factor >= 1 || !Number.isFinite(factor)) this.speedFactors.delete(vehicleId);
+    else this.speedFactors.set(vehicleId, Math.max(0, factor));
+  }
+  speedFactor(vehicleId: string): number {
+    return this.speedFactors.get(vehicleId) ?? 1;
+  }
+  private stretch(vehicleId: string, t: number): number {
+    const f = this.speedFactor(vehicleId);
+    const now = this.clock.now();
+    return f > 0 && f < 1 && t > now ? Math.round(now + (t - now) / f) : t;
   }
 
   /** A rider sees only their own bookings; staff (dispatcher, admin, driver) see all. */

@@ -7,10 +7,14 @@ import type { BookingService } from '../bookings/service.ts';
 import type { Clock } from '../core/clock.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Metrics } from '../metrics.ts';
+import type { Store } from '../store/types.ts';
+import type { TeleopControlCenter } from '../teleop/controlCenter.ts';
+import { TeleopService, type TeleopServiceOptions } from '../teleop/service.ts';
 import type {
   Ack,
   LeitstandClientToServer,
   LeitstandServerToClient,
+  PlanUpdate,
   RiderClientToServer,
   RiderServerToClient,
   VehicleClientToServer,
@@ -30,13 +34,20 @@ export interface RealtimeDeps {
   metrics: Metrics;
   /** scrypt hash of a vehicle's key (fixtures/fleet.json) */
   keyOf: (vehicleId: string) => string | undefined;
+  /** teleoperation safety core (one per process) and its socket layer's options */
+  teleop: TeleopControlCenter;
+  teleopOptions?: Partial<TeleopServiceOptions>;
+  /** audit log (teleoperation records) */
+  store: Pick<Store, 'appendEvents'>;
 }
 
 export interface Realtime {
   vehicles: Namespace<VehicleClientToServer, VehicleServerToClient>;
   leitstand: Namespace<LeitstandClientToServer, LeitstandServerToClient>;
   riders: Namespace<RiderClientToServer, RiderServerToClient>;
-  /** hook for later layers (teleoperation) to see every accepted vehicle state */
+  /** teleoperation socket layer (leases, commands, alerts, RTT) */
+  teleop: TeleopService;
+  /** hook for later layers to see every accepted vehicle state */
   onVehicleState: Array<(vehicleId: string) => void>;
   stop(): void;
 }
@@ -73,6 +84,51 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
   const onVehicleState: Array<(vehicleId: string) => void> = [];
   const bad = (where: string) => () => metrics.inputRejected.inc({ where });
 
+  // ---------------------------------------------------------------- teleoperation
+  // The core's view is the truth for mode, driver, latency and permitted speed (fleet:state via FleetRegistry).
+  // The dispatcher plans each bus with the driver who holds it and only while it is in remote/standby; the
+  // latency speed factor stretches its riders' ETAs (BookingService.setSpeedFactor) and marks its plan for
+  // the Leitstand (PlanUpdate.speedFactor) — the dispatcher's own travel times stay nominal.
+  const dispatcher = bookings.dispatcherRef;
+  const markPlan = (p: PlanUpdate): PlanUpdate => {
+    const v = teleop.view(p.vehicleId);
+    return v ? { ...p, speedFactor: v.speedFactor, permittedSpeed: v.permittedSpeed } : p;
+  };
+  const teleop = new TeleopService({
+    center: d.teleop,
+    clock,
+    log,
+    store: d.store,
+    fleet,
+    leitstand,
+    options: d.teleopOptions,
+    onInputRejected: (where) => metrics.inputRejected.inc({ where }),
+    onDispatch: (changes) => {
+      // drivers are unique in the dispatcher: first clear a bus whose driver moves to another bus, then set all
+      const gained = new Set(changes.map((c) => c.driverId).filter((x) => x !== null));
+      for (const c of changes) {
+        if (!c.driverChanged || !c.previousDriverId || !gained.has(c.previousDriverId)) continue;
+        try {
+          dispatcher.updateVehicle({ id: c.vehicleId, driverId: null });
+        } catch (e) {
+          log.warn({ err: e, vehicleId: c.vehicleId }, 'dispatcher: clearing the driver failed');
+        }
+      }
+      for (const c of changes) {
+        try {
+          dispatcher.updateVehicle({ id: c.vehicleId, driverId: c.driverId, status: c.available ? 'available' : 'out-of-service' });
+        } catch (e) {
+          log.warn({ err: e, vehicleId: c.vehicleId }, 'dispatcher: driver/status update failed');
+        }
+      }
+    },
+    onSpeedFactor: (vehicleId, factor) => {
+      bookings.setSpeedFactor(vehicleId, factor);
+      const p = bookings.currentPlan(vehicleId);
+      if (p) leitstand.emit('plan:update', markPlan(p));
+    },
+  });
+
   // ---------------------------------------------------------------- /vehicle: per-vehicle credentials only
   vehicles.use((socket, next) => {
     const auth = (socket.handshake.auth ?? {}) as { vehicleId?: unknown; key?: unknown; token?: unknown };
@@ -97,13 +153,15 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
 
   vehicles.on('connection', (socket) => {
     const id = socket.data.vehicleId as string;
-    // one connection per bus: a reconnect replaces the old socket
-    vehicleSockets.get(id)?.disconnect(true);
+    // one connection per bus: a reconnect replaces the old socket (registered first, so the old socket's
+    // disconnect is not taken for a link loss of the bus)
+    const old = vehicleSockets.get(id);
     vehicleSockets.set(id, socket);
+    teleop.vehicleConnected(socket, id);
+    old?.disconnect(true);
     void socket.join(`v:${id}`);
     metrics.vehiclesConnected.set(vehicleSockets.size);
     fleet.setOnline(id, true);
-    if (!fleet.vehicle(id)?.driver) fleet.setDriver(id, `sim:${id}`);
     bookings.vehicleConnected(id, true);
     const plan = bookings.currentPlan(id);
     if (plan) socket.emit('plan:update', plan);
@@ -117,20 +175,25 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
       }
       const now = clock.now();
       if (!fleet.update(id, parsed.data, now)) return;
+      teleop.vehicleState(id, parsed.data);
       for (const f of onVehicleState) f(id);
       // While the bus stands at a stop the dispatcher keeps the arrival time it was given (resetting it to "now"
       // would restart the modelled dwell and make the plan look late); elsewhere its divert point is here and now.
       if (!parsed.data.atStop && now - (lastDispatchUpdate.get(id) ?? 0) >= DISPATCH_UPDATE_MS) {
         lastDispatchUpdate.set(id, now);
         const s = parsed.data;
-        const driver = fleet.vehicle(id)?.driver ?? null;
-        bookings.vehicleMoved(id, s.lat, s.lon, s.soc, driver, s.mode === 'remote' || s.mode === 'standby');
+        try {
+          bookings.vehicleMoved(id, s.lat, s.lon, s.soc, teleop.dispatchDriver(id), teleop.available(id));
+        } catch (e) {
+          log.warn({ err: e, vehicleId: id }, 'dispatcher: vehicle update failed');
+        }
       }
     });
     socket.on('vehicle:stop', (payload: unknown, ack: unknown) =>
       handle(stopEventSchema, payload, ack, async (e) => ({ accepted: await bookings.stopEvent(id, e) }), bad('vehicle:stop')),
     );
     socket.on('disconnect', () => {
+      teleop.vehicleDisconnected(socket, id);
       if (vehicleSockets.get(id) !== socket) return;
       vehicleSockets.delete(id);
       metrics.vehiclesConnected.set(vehicleSockets.size);
@@ -157,8 +220,9 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
     socket.emit('bookings:snapshot', bookings.list(who).map((r) => bookings.view(r)));
     for (const v of fleet.defs()) {
       const p = bookings.currentPlan(v.id);
-      if (p) socket.emit('plan:update', p);
+      if (p) socket.emit('plan:update', markPlan(p));
     }
+    teleop.consoleConnected(socket, who);
     socket.on('fleet:snapshot', (ack: unknown) => handle(z.undefined(), undefined, ack, () => fleet.snapshot(clock.now()), bad('fleet:snapshot')));
     socket.on('booking:create', (payload: unknown, ack: unknown) =>
       handle(bookingCreateSchema, payload, ack, async (b) => {
@@ -171,7 +235,10 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
       handle(confirmBookingSchema, payload, ack, async (p) => bookings.view(await bookings.confirm(p.bookingId, who)), bad('booking:confirm')),
     );
     socket.on('plan:get', (payload: unknown, ack: unknown) =>
-      handle(z.strictObject({ vehicleId: z.string().max(64) }), payload, ack, (p) => bookings.currentPlan(p.vehicleId), bad('plan:get')),
+      handle(z.strictObject({ vehicleId: z.string().max(64) }), payload, ack, (p) => {
+        const plan = bookings.currentPlan(p.vehicleId);
+        return plan ? markPlan(plan) : null;
+      }, bad('plan:get')),
     );
     socket.on('disconnect', () => metrics.consolesConnected.set(leitstand.sockets.size));
   });
@@ -197,8 +264,9 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
   });
   bookings.on('plan', (p) => {
     vehicles.to(`v:${p.vehicleId}`).emit('plan:update', p);
-    leitstand.emit('plan:update', p);
+    leitstand.emit('plan:update', markPlan(p));
   });
+  teleop.start();
 
   const fanout = setInterval(() => {
     const delta = fleet.delta(clock.now());
@@ -228,8 +296,10 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
     vehicles,
     leitstand,
     riders,
+    teleop,
     onVehicleState,
     stop() {
+      teleop.stop();
       clearInterval(fanout);
       clearInterval(riderTimer);
     },

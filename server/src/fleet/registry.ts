@@ -13,6 +13,14 @@ export interface VehicleDef {
   keyHash?: string;
 }
 
+/** What the teleoperation core says about a bus (teleop/service.ts keeps it current). */
+export interface TeleopFleetView {
+  mode: VehicleMode;
+  driver: string | null;
+  latencyMs: number | null;
+  permittedSpeed: number;
+}
+
 interface Live {
   def: VehicleDef;
   state: VehicleStateMsg | null;
@@ -20,6 +28,8 @@ interface Live {
   online: boolean;
   driver: string | null;
   latencyMs: number | null;
+  /** the teleoperation core's view; when set it is the truth for mode, driver, latency and permitted speed */
+  teleop: TeleopFleetView | null;
   dirty: boolean;
 }
 
@@ -30,7 +40,7 @@ interface Live {
 export class FleetRegistry {
   private readonly live = new Map<string, Live>();
   constructor(defs: VehicleDef[]) {
-    for (const def of defs) this.live.set(def.id, { def, state: null, receivedAt: 0, online: false, driver: null, latencyMs: null, dirty: true });
+    for (const def of defs) this.live.set(def.id, { def, state: null, receivedAt: 0, online: false, driver: null, latencyMs: null, teleop: null, dirty: true });
   }
 
   has(id: string): boolean {
@@ -71,6 +81,15 @@ export class FleetRegistry {
     l.driver = driver;
     l.dirty = true;
   }
+  /** The teleoperation core's view of the bus (mode, holder, control latency, permitted speed). */
+  setTeleop(id: string, t: TeleopFleetView): void {
+    const l = this.live.get(id);
+    if (!l) return;
+    const p = l.teleop;
+    if (p && p.mode === t.mode && p.driver === t.driver && p.latencyMs === t.latencyMs && p.permittedSpeed === t.permittedSpeed) return;
+    l.teleop = { ...t };
+    l.dirty = true;
+  }
   setLatency(id: string, ms: number | null): void {
     const l = this.live.get(id);
     if (l) l.latencyMs = ms;
@@ -86,7 +105,8 @@ export class FleetRegistry {
 
   private view(l: Live): FleetVehicle {
     const s = l.state;
-    const mode: VehicleMode = !l.online ? 'offline' : (s?.mode ?? 'standby');
+    const t = l.teleop;
+    const mode: VehicleMode = t ? t.mode : !l.online ? 'offline' : (s?.mode ?? 'standby');
     return {
       id: l.def.id,
       label: l.def.label,
@@ -99,9 +119,9 @@ export class FleetRegistry {
       doors: s?.doors ?? 'closed',
       occupancy: s?.occupancy ?? { seats: 0, wheelchairs: 0 },
       capacity: { seats: l.def.seats, wheelchairs: l.def.wheelchairPlaces },
-      driver: l.driver,
-      latencyMs: l.latencyMs,
-      permittedSpeed: s?.permittedSpeed ?? null,
+      driver: t ? t.driver : l.driver,
+      latencyMs: t ? t.latencyMs : l.latencyMs,
+      permittedSpeed: t ? t.permittedSpeed : (s?.permittedSpeed ?? null),
       receivedAt: l.receivedAt,
       online: l.online,
     };

@@ -45,6 +45,9 @@ const bookingView = z.object({ id: z.string(), status: z.string() }).passthrough
 export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
   const STAFF = STAFF_ROLES;
   const BOOKERS = ['rider', 'dispatcher', 'admin'] as const;
+  // load the geocoder index now, at start-up, not in the middle of a live service (its first load blocks the
+  // event loop for ~0.2 s from the cache, seconds on a first run, long enough to stall vehicle heartbeats)
+  void geocoderFor(d.engine).catch(() => undefined);
   return [
     defineRoute({
       method: 'post',

@@ -84,6 +84,11 @@ export const vehicleStateSchema = z.strictObject({
   link: z.strictObject({ rttMs: z.number().min(0).max(60_000), lossPct: z.number().min(0).max(100) }).optional(),
   /** the stop the bus is standing at, if any */
   atStop: z.string().max(64).nullable().optional(),
+  /**
+   * teleoperation: the highest directive stamp the bus has applied (VehicleSafety.stamp), so the server can tell
+   * a report sent before the bus saw the latest acquire/confirm from a current one (teleop/protocol.ts)
+   */
+  teleopStamp: z.number().int().min(0).max(8.64e15).optional(),
 });
 export type VehicleStateMsg = z.infer<typeof vehicleStateSchema>;
 

@@ -10,6 +10,8 @@ import { DEFAULT_DEMAND, DemandGenerator } from './demand.ts';
 /**
  * The simulated fleet inside the server process (`npm start`): one VehicleAgent per bus connected over the real
  * /vehicle protocol to the server's own port, plus seeded demand booked and confirmed as pseudonymous sim riders.
+ * The buses are driven by the server's simulated drivers (`sim:<id>`, teleop/service.ts) until a human takes one
+ * over in the Leitstand; each bus runs its own on-board safety layer (dead-man, command checks).
  */
 export class EmbeddedSimulation {
   private agents: VehicleAgent[] = [];
@@ -21,6 +23,16 @@ export class EmbeddedSimulation {
     private readonly clock: Clock,
     private readonly opts: { vehicles: number; demandPerHour: number; seed: number; keyOf: (v: VehicleDef) => string },
   ) {}
+
+  /** The simulated buses (fault injection in tests: `agent('bus-1').dropLink(2000)`, `.passengerCall()`). */
+  get vehicles(): readonly VehicleAgent[] {
+    return this.agents;
+  }
+  agent(vehicleId: string): VehicleAgent {
+    const a = this.agents.find((x) => x.vehicleId === vehicleId);
+    if (!a) throw new Error(`no simulated bus ${vehicleId}`);
+    return a;
+  }
 
   async start(): Promise<void> {
     const rng = new Rng(this.opts.seed);

@@ -638,7 +638,9 @@ export class TeleopControlCenter {
     const c = this.config;
     for (const v of this.slots.values()) {
       if (v.holder && !isSimId(v.holder) && v.lease === 'active') d = Math.min(d, v.lastHeartbeatAt + c.leaseTimeoutMs);
-      if (v.holder && isSimId(v.holder)) d = Math.min(d, v.lastRelayAt + c.simRelayIntervalMs);
+      // same condition as the relay in tick(): a simulated driver's lease is not relayed during an MRM (a deadline
+      // that tick() does not clear would make a timer driven by nextDeadline() spin)
+      if (v.holder && isSimId(v.holder) && v.mode !== 'mrm') d = Math.min(d, v.lastRelayAt + c.simRelayIntervalMs);
       if (v.linkUp && v.lastReportAt !== null) d = Math.min(d, v.lastReportAt + c.vehicleSilenceMs);
       if (v.pending) d = Math.min(d, v.pending.expiresAt);
       if (v.call && !v.call.escalated) d = Math.min(d, v.call.raisedAt + c.passengerCallEscalateMs);

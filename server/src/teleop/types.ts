@@ -29,7 +29,8 @@ export type TeleopErrorCode =
   | 'OUT_OF_ORDER' // seq (or heartbeat sentAt) not strictly increasing
   | 'CLOCK_SKEW' // issuedAt lies in the future beyond the tolerated skew
   | 'DOORS_OPEN' // resume refused while the doors are open (vehicle interlock)
-  | 'NO_CALL'; // no open passenger call to acknowledge
+  | 'NO_CALL' // no open passenger call to acknowledge
+  | 'TIMEOUT'; // (socket layer) the vehicle did not answer a forwarded command in time: its effect is unknown
 
 export interface TeleopError {
   code: TeleopErrorCode;

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseCordeau } from './parse.ts';
 import { buildInstance } from './instance.ts';
-import { solve } from './alns.ts';
-import { toSolutionJson } from './solution.ts';
+import { Alns, solve } from './alns.ts';
+import { Solution, toSolutionJson } from './solution.ts';
 import { checkSolution } from './checker.ts';
 
 const dir = resolve(import.meta.dirname, '../../../../../shared/darp/cordeau-a');
@@ -31,5 +31,22 @@ describe('ALNS', () => {
     const res = solve(buildInstance(raw('a2-16')), { seed: 1, deadline: 50, now: () => t++ });
     expect(res.iterations).toBeLessThanOrEqual(50);
     expect(res.unassigned).toBe(0);
+  });
+});
+
+describe('request relocation descent', () => {
+  it('never lengthens a solution, keeps every request served and ends in a relocation optimum', () => {
+    const r = raw('a5-40');
+    const alns = new Alns(buildInstance(r), 3);
+    const sol = new Solution(alns.inst);
+    alns.repair(sol, { k: 1, noise: false });
+    const before = sol.distance();
+    alns.relocateDescent(sol);
+    const after = sol.distance();
+    expect(after).toBeLessThanOrEqual(before + 1e-9);
+    expect(sol.unassignedCount()).toBe(0);
+    alns.relocateDescent(sol);
+    expect(sol.distance()).toBeCloseTo(after, 9); // a second pass finds nothing
+    expect(checkSolution(r, toSolutionJson(sol)).violations).toEqual([]);
   });
 });

@@ -1,0 +1,33 @@
+// Shared protocol types, imported type-only from the server so the UI bundle carries no server code.
+export type { BookingView, BookingStatus, RiderVehicleView, RiderServerToClient, RiderClientToServer, Ack } from '../../server/src/protocol/events.ts';
+export type { GeocodeResult } from '../../routing/src/geocode/geocoder.ts';
+import type { GeocodeResult } from '../../routing/src/geocode/geocoder.ts';
+
+export interface Hub {
+  id: string;
+  name: string;
+  stop: string;
+  lat: number;
+  lon: number;
+}
+export interface ServiceArea {
+  type: 'FeatureCollection';
+  features: { type: 'Feature'; properties: Record<string, unknown>; geometry: { type: 'Polygon'; coordinates: [number, number][][] } }[];
+}
+export type GeocodeHit = GeocodeResult & { inServiceArea: boolean };
+export interface Departure {
+  lineId: string;
+  headsign?: string;
+  time: string;
+}
+export interface Departures {
+  hubId: string;
+  synthetic: boolean;
+  transferBufferMin?: number;
+  departures: Departure[];
+}
+export type GeoJSONFC = { type: 'FeatureCollection'; features: unknown[] };
+export interface Basemap {
+  attribution: string;
+  layers: Record<'roads' | 'buildings' | 'water' | 'green' | 'rail', GeoJSONFC>;
+}

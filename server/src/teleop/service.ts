@@ -1,0 +1,742 @@
+import type { Logger } from 'pino';
+import type { Namespace, Socket } from 'socket.io';
+import { z, type ZodType } from 'zod';
+import type { Principal } from '../auth/tokens.ts';
+import type { Clock } from '../core/clock.ts';
+import type { FleetRegistry } from '../fleet/registry.ts';
+import type {
+  Ack,
+  AlertSeverity,
+  AlertType,
+  LeitstandAlert,
+  LeitstandClientToServer,
+  LeitstandServerToClient,
+  TeleopStateView,
+  VehicleClientToServer,
+  VehicleServerToClient,
+} from '../protocol/events.ts';
+import type { VehicleStateMsg } from '../protocol/schemas.ts';
+import type { EventRecord, Store } from '../store/types.ts';
+import type { TeleopControlCenter, TeleopVehicleView } from './controlCenter.ts';
+import {
+  ackCallSchema,
+  acquireSchema,
+  commandSchema,
+  confirmStopSchema,
+  handoverCancelSchema,
+  handoverConfirmSchema,
+  handoverRequestSchema,
+  passengerCallSchema,
+  pongSchema,
+  releaseSchema,
+  vehicleIdSchema,
+} from './protocol.ts';
+import {
+  fail,
+  isSimId,
+  simActor,
+  simDriverId,
+  type Actor,
+  type ActorRole,
+  type CommandRequest,
+  type MrmReason,
+  type Result,
+  type TeleopAlert,
+  type TeleopErrorCode,
+  type VehicleCommand,
+  type VehicleDirective,
+} from './types.ts';
+
+/**
+ * The socket layer of teleoperation: wires the pure `TeleopControlCenter` to socket.io and to the rest of the
+ * server. It owns no safety logic of its own; it
+ * - maps `/leitstand` events (`teleop:*`, `alert:ack`) to the core's methods and acknowledges with the core's
+ *   `Result` (a forwarded command is acknowledged with the bus's own verdict, or TIMEOUT);
+ * - feeds the core from `/vehicle` (link up/down, `vehicle:state` reports, passenger calls) and relays the
+ *   core's directives to the bus (`teleop:directive`);
+ * - measures both links' round trips (`teleop:ping` → `teleop:pong`, server clock only, ≥ 1 Hz);
+ * - runs `tick()` exactly at `nextDeadline()` (and at least every 50 ms), so a lapsed lease starts its MRM
+ *   within a timer's jitter of the 500 ms;
+ * - writes the core's audit records to the store (`appendEvents`), turns its alerts into Leitstand alerts
+ *   (`alert`, `alerts:snapshot`, acknowledgement with the actor audited);
+ * - publishes the core's view: `fleet:state` (mode, driver, latency, permitted speed via FleetRegistry),
+ *   `teleop:state` per bus, the driver/availability the dispatcher plans with, and the latency speed factor;
+ * - plays the simulated drivers' part outside the core: `resume` for a bus a simulated driver holds held, and
+ *   after a safe stop (or emergency stop) nobody else is responsible for, re-acquire + confirm after
+ *   `simRecoverMs` (the stand-in for a driver checking the scene), so the simulated fleet keeps running.
+ *
+ * One instance per server process: the core lives in memory next to the bus connections. (With several
+ * instances behind the Redis adapter, a console and a bus must meet on the same instance; see README.)
+ */
+export interface TeleopServiceOptions {
+  /** simulated drivers resume and recover the buses they hold (the core's `simulatedDriver` option staffs them) */
+  simulatedDrivers: boolean;
+  /** a simulated driver re-acquires and confirms a bus standing in safe_stop / emergency_stop after this, ms */
+  simRecoverMs: number;
+  /** retry interval of a simulated driver's refused resume / recovery, ms */
+  simRetryMs: number;
+  /** RTT probe period on every vehicle and console link, ms (the core needs a sample at least every 3 s) */
+  pingMs: number;
+  /** how long to wait for the bus's verdict on a forwarded command, ms */
+  commandTimeoutMs: number;
+  /** the core is ticked at its deadlines and at least this often, ms */
+  maxTickMs: number;
+  /** fleet registry / teleop:state / dispatcher view refresh, ms */
+  publishMs: number;
+  /** state of charge below which a low_battery alert is raised */
+  lowBatterySoc: number;
+  /** alerts kept for `alerts:snapshot` */
+  alertHistory: number;
+}
+
+export const DEFAULT_TELEOP_SERVICE_OPTIONS: TeleopServiceOptions = {
+  simulatedDrivers: true,
+  simRecoverMs: 15_000,
+  simRetryMs: 2_000,
+  pingMs: 200,
+  commandTimeoutMs: 300,
+  maxTickMs: 50,
+  publishMs: 50,
+  lowBatterySoc: 0.15,
+  alertHistory: 500,
+};
+
+/** The driver and availability the dispatcher should plan a bus with (see `dispatchDrivers`). */
+export interface DispatchChange {
+  vehicleId: string;
+  driverId: string | null;
+  /** the driver the dispatcher had for this bus before (undefined: first publication) */
+  previousDriverId: string | null | undefined;
+  available: boolean;
+  driverChanged: boolean;
+}
+
+export interface TeleopServiceDeps {
+  center: TeleopControlCenter;
+  clock: Clock;
+  log: Logger;
+  store: Pick<Store, 'appendEvents'>;
+  fleet: FleetRegistry;
+  leitstand: Namespace<LeitstandClientToServer, LeitstandServerToClient>;
+  options?: Partial<TeleopServiceOptions>;
+  /** the dispatcher's driver/availability of some buses changed (in an order that keeps drivers unique) */
+  onDispatch?: (changes: DispatchChange[]) => void;
+  /** a bus's latency speed factor (permitted / top speed) changed by ≥ 0.05, or reached 0 or 1 */
+  onSpeedFactor?: (vehicleId: string, factor: number) => void;
+  onInputRejected?: (where: string) => void;
+}
+
+type VehicleSocket = Socket<VehicleClientToServer, VehicleServerToClient>;
+type AnyAck = (res: unknown) => void;
+
+const consoleHeartbeatSchema = z.strictObject({ vehicleId: vehicleIdSchema, sentAt: z.number().int().min(0).max(8.64e15).optional() });
+const alertAckSchema = z.strictObject({ alertId: z.string().min(1).max(64) });
+const busAckSchema = z.union([
+  z.strictObject({ data: z.strictObject({ accepted: z.literal(true) }) }),
+  z.strictObject({ error: z.strictObject({ code: z.string().min(1).max(40), message: z.string().max(500) }) }),
+]);
+
+const CORE_ALERT: Record<Exclude<TeleopAlert['type'], 'passenger_call' | 'passenger_call_escalated'>, AlertType> = {
+  lease_lapsed: 'lease_lapsed',
+  vehicle_link_lost: 'link_loss',
+  vehicle_link_restored: 'link_restored',
+  latency_high: 'latency_over_budget',
+  latency_over_limit: 'latency_over_limit',
+  mrm: 'mrm',
+  safe_stop: 'safe_stop',
+  emergency_stop: 'emergency_stop',
+  unexpected_motion: 'unexpected_motion',
+  handover_requested: 'handover_requested',
+};
+
+const SEVERITY: Record<AlertType, AlertSeverity> = {
+  mrm: 'critical',
+  emergency_stop: 'critical',
+  link_loss: 'critical',
+  lease_lapsed: 'critical',
+  latency_over_limit: 'critical',
+  unexpected_motion: 'critical',
+  breakdown: 'critical',
+  safe_stop: 'warning',
+  latency_over_budget: 'warning',
+  passenger_call: 'warning',
+  low_battery: 'warning',
+  link_restored: 'info',
+  handover_requested: 'info',
+};
+
+const MRM_REASON_DE: Record<MrmReason, string> = {
+  lease_lapsed: 'Heartbeat des Fahrpults ausgefallen',
+  vehicle_link_lost: 'Verbindung zum Fahrzeug verloren',
+  latency_over_limit: 'Latenz über dem Grenzwert',
+  latency_unknown: 'Latenz nicht messbar',
+  vehicle_initiated: 'vom Fahrzeug ausgelöst',
+  unexpected_motion: 'unerwartete Bewegung',
+  dead_man: 'Totmann des Fahrzeugs',
+  lease_end_moving: 'Lease endete während der Fahrt',
+};
+
+interface SimDriverState {
+  seq: number;
+  inFlight: boolean;
+  retry: boolean;
+  nextTryAt: number;
+  stopSince: number | null;
+}
+
+interface PingState {
+  n: number;
+  out: Map<number, number>;
+}
+
+const r1 = (x: number) => Math.round(x * 10) / 10;
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+export class TeleopService {
+  readonly center: TeleopControlCenter;
+  readonly options: TeleopServiceOptions;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly vehicleSockets = new Map<string, VehicleSocket>();
+  private readonly pingStates = new WeakMap<object, PingState>();
+  private readonly alerts: LeitstandAlert[] = [];
+  private readonly alertById = new Map<string, LeitstandAlert>();
+  /** the open passenger call's alert per bus */
+  private readonly callAlerts = new Map<string, string>();
+  private readonly lowBattery = new Set<string>();
+  private readonly sim = new Map<string, SimDriverState>();
+  private readonly lastStateKey = new Map<string, string>();
+  private readonly lastDispatch = new Map<string, { driverId: string | null; available: boolean }>();
+  private readonly lastFactor = new Map<string, number>();
+  /** the last MRM directive per bus, re-sent when a bus reconnects during its MRM (it may have missed it) */
+  private readonly lastMrm = new Map<string, VehicleDirective>();
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private pingTimer: NodeJS.Timeout | null = null;
+  private lastPublish = -Infinity;
+  private alertSeq = 0;
+  private stopped = false;
+
+  constructor(private readonly d: TeleopServiceDeps) {
+    this.center = d.center;
+    this.clock = d.clock;
+    this.log = d.log;
+    this.options = { ...DEFAULT_TELEOP_SERVICE_OPTIONS, ...d.options };
+  }
+
+  start(): void {
+    this.flush();
+    this.publish();
+    this.pingTimer = setInterval(() => this.pingAll(), this.options.pingMs);
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.timer = null;
+    this.pingTimer = null;
+  }
+
+  // ---------------------------------------------------------------- queries (for realtime.ts and tests)
+
+  view(vehicleId: string): TeleopStateView | null {
+    const v = this.center.view(vehicleId);
+    return v ? this.stateView(v, this.clock.now()) : null;
+  }
+  views(): TeleopStateView[] {
+    const now = this.clock.now();
+    return this.center.views().map((v) => this.stateView(v, now));
+  }
+  /** The driver id the dispatcher plans this bus with (last published; unique per driver). */
+  dispatchDriver(vehicleId: string): string | null {
+    return this.lastDispatch.get(vehicleId)?.driverId ?? null;
+  }
+  /** May the dispatcher plan with this bus (connected, in remote or standby)? */
+  available(vehicleId: string): boolean {
+    return this.lastDispatch.get(vehicleId)?.available ?? false;
+  }
+  /** permitted speed / top speed, 0 … 1 (last published) */
+  speedFactor(vehicleId: string): number {
+    return this.lastFactor.get(vehicleId) ?? 1;
+  }
+  alertList(): LeitstandAlert[] {
+    return [...this.alerts].reverse();
+  }
+
+  // ---------------------------------------------------------------- /vehicle
+
+  /** A bus connected (call before the socket it replaces is disconnected). */
+  vehicleConnected(socket: VehicleSocket, vehicleId: string): void {
+    this.vehicleSockets.set(vehicleId, socket);
+    const s = socket as unknown as Socket;
+    s.on('teleop:pong', (p: unknown) => this.pong(s, p, 'vehicle:teleop:pong', (rtt) => this.center.vehicleRtt(vehicleId, rtt)));
+    this.handle(s, 'vehicle:passenger_call', passengerCallSchema.optional(), () => this.center.passengerCall(vehicleId));
+    this.center.vehicleLink(vehicleId, true);
+    this.ping(s, this.clock.now());
+    // a bus coming back during its MRM may have missed the order: repeat it (MRM directives are never dropped)
+    const mrm = this.lastMrm.get(vehicleId);
+    if (mrm && this.center.view(vehicleId)?.mode === 'mrm') socket.emit('teleop:directive', mrm);
+    this.after();
+  }
+
+  vehicleDisconnected(socket: VehicleSocket, vehicleId: string): void {
+    if (this.vehicleSockets.get(vehicleId) !== socket) return;
+    this.vehicleSockets.delete(vehicleId);
+    this.center.vehicleLink(vehicleId, false);
+    this.after();
+  }
+
+  /** Every accepted `vehicle:state`. */
+  vehicleState(vehicleId: string, msg: VehicleStateMsg): void {
+    this.center.vehicleReport(vehicleId, { speed: msg.speed, mode: msg.mode === 'offline' ? undefined : msg.mode, stamp: msg.teleopStamp });
+    this.checkBattery(vehicleId, msg.soc);
+    this.after();
+  }
+
+  // ---------------------------------------------------------------- /leitstand
+
+  consoleConnected(socket: Socket<LeitstandClientToServer, LeitstandServerToClient>, who: Principal): void {
+    const actor: Actor = { id: who.sub, role: who.role as ActorRole };
+    const now = this.clock.now();
+    socket.emit('alerts:snapshot', this.alertList());
+    for (const v of this.center.views()) socket.emit('teleop:state', this.stateView(v, now));
+    const s = socket as unknown as Socket;
+    s.on('teleop:pong', (p: unknown) => this.pong(s, p, 'teleop:pong', (rtt) => this.center.consoleRtt(actor.id, rtt)));
+    this.ping(s, now); // an RTT sample at once: acquire needs one
+    const c = this.center;
+    this.handle(s, 'teleop:acquire', acquireSchema, (p) => c.acquire(actor, p.vehicleId));
+    this.handle(s, 'teleop:release', releaseSchema, (p) => c.release(actor, p.vehicleId));
+    this.handle(s, 'teleop:heartbeat', consoleHeartbeatSchema, (p) => c.heartbeat(actor, p.vehicleId, p.sentAt));
+    this.handle(s, 'teleop:handover_request', handoverRequestSchema, (p) => c.handoverRequest(actor, p.vehicleId));
+    this.handle(s, 'teleop:handover_confirm', handoverConfirmSchema, (p) => c.handoverConfirm(actor, p.vehicleId, p.to));
+    this.handle(s, 'teleop:handover_cancel', handoverCancelSchema, (p) => c.handoverCancel(actor, p.vehicleId));
+    this.handle(s, 'teleop:confirm_stop', confirmStopSchema, (p) => c.confirmAfterSafeStop(actor, p.vehicleId));
+    this.handle(s, 'teleop:ack_call', ackCallSchema, (p) => this.ackCall(actor, p.vehicleId));
+    this.handle(s, 'teleop:command', commandSchema, (p) => this.command(actor, p as CommandRequest));
+    this.handle(s, 'alert:ack', alertAckSchema, (p) => this.ackAlert(actor, p.alertId));
+    s.on('teleop:snapshot', (a: unknown, b: unknown) => {
+      const reply = typeof a === 'function' ? a : typeof b === 'function' ? b : null;
+      if (reply) (reply as AnyAck)({ data: this.views() });
+    });
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  private command(actor: Actor, cmd: CommandRequest): Result<{ accepted: true }> | Promise<Result<{ accepted: true }>> {
+    const r = this.center.command(actor, cmd);
+    if ('error' in r) return r;
+    return this.forward(r.data.forward);
+  }
+
+  /**
+   * Send a command the core accepted to the bus and answer with the bus's verdict (the core records it). The
+   * outbox is flushed first, so the lease relay of a new lease reaches the bus before that lease's commands.
+   */
+  private forward(cmd: VehicleCommand): Promise<Result<{ accepted: true }>> {
+    this.flush();
+    const done = (res: Result<{ accepted: true }>) => {
+      const out = this.center.commandResult(cmd, res);
+      this.after();
+      return out;
+    };
+    const s = this.vehicleSockets.get(cmd.vehicleId);
+    if (!s || !s.connected) return Promise.resolve(done(fail('OFFLINE', `${cmd.vehicleId} is not connected`)));
+    const ms = this.options.commandTimeoutMs;
+    return new Promise((resolve) => {
+      (s as unknown as Socket).timeout(ms).emit('teleop:command', cmd, (err: Error | null, res: unknown) => {
+        if (err) return resolve(done(fail('TIMEOUT', `${cmd.vehicleId} did not answer within ${ms} ms: the command's effect is unknown`)));
+        const p = busAckSchema.safeParse(res);
+        if (!p.success) return resolve(done(fail('INVALID', `malformed answer from ${cmd.vehicleId}`)));
+        const r = p.data;
+        resolve(done('data' in r ? { data: { accepted: true } } : { error: { code: r.error.code as TeleopErrorCode, message: r.error.message } }));
+      });
+    });
+  }
+
+  private ackCall(actor: Actor, vehicleId: string): Result<{ vehicleId: string; afterMs: number }> {
+    const r = this.center.acknowledgeCall(actor, vehicleId);
+    if ('data' in r) {
+      const id = this.callAlerts.get(vehicleId);
+      const a = id ? this.alertById.get(id) : undefined;
+      this.callAlerts.delete(vehicleId);
+      if (a && !a.ackedBy) {
+        a.ackedBy = actor.id;
+        a.ackedAt = this.clock.now();
+        this.d.leitstand.emit('alert', a);
+      }
+    }
+    return r;
+  }
+
+  private ackAlert(actor: Actor, alertId: string): Ack<LeitstandAlert> {
+    const a = this.alertById.get(alertId);
+    if (!a) return { error: { code: 'NOT_FOUND', message: `no alert ${alertId} (or no longer kept)` } };
+    if (a.ackedBy) return { data: a };
+    if (a.type === 'passenger_call' && a.vehicleId && this.callAlerts.get(a.vehicleId) === a.id) {
+      // the call is answered through the core: only its owner may (holder, else the dispatcher desk)
+      const r = this.ackCall(actor, a.vehicleId);
+      if ('error' in r) return r;
+    }
+    const now = this.clock.now();
+    a.ackedBy ??= actor.id;
+    a.ackedAt ??= now;
+    this.persist([{ t: now, type: 'teleop.alert_ack', ...(a.vehicleId ? { vehicleId: a.vehicleId } : {}), actor: actor.id, data: { alertId: a.id, alert: a.type } }]);
+    this.d.leitstand.emit('alert', a);
+    return { data: a };
+  }
+
+  // ---------------------------------------------------------------- simulated drivers
+
+  private simState(id: string): SimDriverState {
+    let st = this.sim.get(id);
+    if (!st) this.sim.set(id, (st = { seq: 0, inFlight: false, retry: false, nextTryAt: 0, stopSince: null }));
+    return st;
+  }
+
+  /**
+   * What a simulated driver does beyond the core: drive off (resume) a bus it holds held, and after a safe stop /
+   * emergency stop that no human is responsible for, re-acquire and confirm after `simRecoverMs`.
+   */
+  private runSimDrivers(now: number): void {
+    if (!this.options.simulatedDrivers) return;
+    for (const v of this.center.views()) {
+      const id = v.vehicleId;
+      const sim = simDriverId(id);
+      const st = this.simState(id);
+      if (v.holder !== sim) st.retry = false;
+      if (v.holder === sim && v.leaseState === 'active' && v.mode === 'remote' && v.linkUp && (v.held || st.retry) && !st.inFlight && now >= st.nextTryAt) {
+        this.simResume(id, st, now);
+      }
+      const stopped = (v.mode === 'safe_stop' || v.mode === 'emergency_stop') && (v.holder === null || v.holder === sim);
+      if (!stopped) {
+        st.stopSince = null;
+        continue;
+      }
+      st.stopSince ??= now;
+      if (!v.linkUp || v.speed > 0 || now - st.stopSince < this.options.simRecoverMs || now < st.nextTryAt) continue;
+      const actor = simActor(id);
+      const a = v.holder === null ? this.center.acquire(actor, id) : null;
+      const r = a && 'error' in a ? a : this.center.confirmAfterSafeStop(actor, id);
+      if ('error' in r) st.nextTryAt = now + this.options.simRetryMs;
+      else this.log.info({ vehicleId: id, after: now - st.stopSince }, 'simulated driver confirmed the stop');
+    }
+  }
+
+  private simResume(id: string, st: SimDriverState, now: number): void {
+    const r = this.center.command(simActor(id), { vehicleId: id, seq: ++st.seq, type: 'resume', issuedAt: now });
+    if ('error' in r) {
+      st.nextTryAt = now + this.options.simRetryMs;
+      return;
+    }
+    st.inFlight = true;
+    void this.forward(r.data.forward).then((res) => {
+      st.inFlight = false;
+      st.retry = 'error' in res;
+      if (st.retry) st.nextTryAt = this.clock.now() + this.options.simRetryMs;
+    });
+  }
+
+  // ---------------------------------------------------------------- time
+
+  /** After every input: send what the core emitted and re-arm the timer for its next deadline. */
+  private after(): void {
+    this.flush();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const now = this.clock.now();
+    const d = this.center.nextDeadline();
+    const wait = Math.min(this.options.maxTickMs, d === null ? Infinity : Math.max(1, Math.ceil(d - now)));
+    const at = now + wait;
+    if (this.timer && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.onTimer(), wait);
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    if (this.stopped) return;
+    try {
+      this.center.tick();
+      const now = this.clock.now();
+      this.runSimDrivers(now);
+      this.flush();
+      if (now - this.lastPublish >= this.options.publishMs) this.publish();
+    } catch (e) {
+      this.log.error({ err: e }, 'teleop tick failed');
+    }
+    this.schedule();
+  }
+
+  // ---------------------------------------------------------------- RTT
+
+  private pingAll(): void {
+    const now = this.clock.now();
+    for (const s of this.vehicleSockets.values()) this.ping(s as unknown as Socket, now);
+    for (const s of this.d.leitstand.sockets.values()) this.ping(s as unknown as Socket, now);
+  }
+
+  private ping(s: Socket, now: number): void {
+    let st = this.pingStates.get(s);
+    if (!st) this.pingStates.set(s, (st = { n: 0, out: new Map() }));
+    for (const [n, t] of st.out) if (now - t > 5000) st.out.delete(n);
+    const n = ++st.n;
+    st.out.set(n, now);
+    s.emit('teleop:ping', { n, t: now });
+  }
+
+  /** Only the echo of a ping we sent counts (a peer cannot make its link look faster than it is). */
+  private pong(s: Socket, payload: unknown, where: string, feed: (rttMs: number) => unknown): void {
+    const p = pongSchema.safeParse(payload);
+    const st = this.pingStates.get(s);
+    const sent = p.success ? st?.out.get(p.data.n) : undefined;
+    if (!p.success || sent === undefined || sent !== p.data.t) {
+      this.d.onInputRejected?.(where);
+      return;
+    }
+    st!.out.delete(p.data.n);
+    feed(Math.max(0, this.clock.now() - sent));
+    this.after();
+  }
+
+  // ---------------------------------------------------------------- outputs
+
+  private flush(): void {
+    const out = this.center.drain();
+    if (!out.length) return;
+    const audits: EventRecord[] = [];
+    const alerts: TeleopAlert[] = [];
+    for (const o of out) {
+      if (o.kind === 'audit') {
+        audits.push({ ...o.record });
+        if (process.env.DEBUG_TELEOP && (o.record.type === 'teleop.mrm' || o.record.type === 'teleop.refused' || o.record.type === 'teleop.link')) console.error('DBG', new Date(o.record.t).toISOString(), o.record.vehicleId, o.record.type, JSON.stringify(o.record.data));
+        if (o.record.type === 'teleop.mrm') this.log.warn({ vehicleId: o.record.vehicleId, ...o.record.data }, 'minimal risk manoeuvre');
+      } else if (o.kind === 'directive') {
+        if (o.directive.type === 'mrm') this.lastMrm.set(o.vehicleId, o.directive);
+        this.vehicleSockets.get(o.vehicleId)?.emit('teleop:directive', o.directive);
+      } else alerts.push(o.alert);
+    }
+    if (alerts.length) this.coreAlerts(alerts);
+    if (audits.length) this.persist(audits);
+  }
+
+  private persist(events: EventRecord[]): void {
+    this.d.store.appendEvents(events).catch((e: unknown) => this.log.error({ err: e, n: events.length }, 'teleop audit records not stored'));
+  }
+
+  /** The core addresses safety alerts to the desk and the holder separately (back to back): one alert each. */
+  private coreAlerts(list: TeleopAlert[]): void {
+    for (let i = 0; i < list.length; ) {
+      const a = list[i];
+      const to = [a.to];
+      let j = i + 1;
+      const same = (b: TeleopAlert) => b.t === a.t && b.vehicleId === a.vehicleId && b.type === a.type && JSON.stringify(b.data) === JSON.stringify(a.data);
+      while (j < list.length && same(list[j])) to.push(list[j++].to);
+      i = j;
+      this.coreAlert(a, [...new Set(to)]);
+    }
+  }
+
+  private coreAlert(a: TeleopAlert, to: string[]): void {
+    if (a.type === 'passenger_call' || a.type === 'passenger_call_escalated') {
+      const id = this.callAlerts.get(a.vehicleId);
+      const open = id ? this.alertById.get(id) : undefined;
+      if (open && !open.ackedBy) {
+        // one alert per call: rerouted (new owner) or escalated (the desk may answer too)
+        if (a.type === 'passenger_call') open.to = to;
+        else {
+          open.to = [...new Set([...open.to, 'dispatcher'])];
+          open.data = { ...open.data, escalated: true };
+        }
+        open.message = this.message('passenger_call', a.vehicleId, open.data);
+        this.d.leitstand.emit('alert', open);
+        return;
+      }
+      const created = this.raise('passenger_call', a.vehicleId, a.t, a.type === 'passenger_call_escalated' ? [...new Set([...to, 'dispatcher'])] : to, {
+        ...a.data,
+        ...(a.type === 'passenger_call_escalated' ? { escalated: true } : {}),
+      });
+      this.callAlerts.set(a.vehicleId, created.id);
+      return;
+    }
+    this.raise(CORE_ALERT[a.type], a.vehicleId, a.t, to, a.data);
+  }
+
+  private raise(type: AlertType, vehicleId: string | null, t: number, to: string[], data: Record<string, unknown>): LeitstandAlert {
+    const alert: LeitstandAlert = {
+      id: `al-${t.toString(36)}-${++this.alertSeq}`,
+      t,
+      vehicleId,
+      type,
+      severity: SEVERITY[type],
+      message: this.message(type, vehicleId, data),
+      to,
+      data,
+      ackedBy: null,
+      ackedAt: null,
+    };
+    this.alerts.push(alert);
+    this.alertById.set(alert.id, alert);
+    while (this.alerts.length > this.options.alertHistory) {
+      const old = this.alerts.shift()!;
+      this.alertById.delete(old.id);
+    }
+    this.d.leitstand.emit('alert', alert);
+    return alert;
+  }
+
+  private message(type: AlertType, vehicleId: string | null, data: Record<string, unknown>): string {
+    const bus = vehicleId ? (this.d.fleet.def(vehicleId)?.label ?? vehicleId) : 'Flotte';
+    const kmh = (ms: unknown) => (typeof ms === 'number' ? `${Math.round(ms * 3.6)} km/h` : '–');
+    switch (type) {
+      case 'mrm':
+        return `${bus}: Minimales Risikomanöver – ${MRM_REASON_DE[data.reason as MrmReason] ?? String(data.reason)}`;
+      case 'safe_stop':
+        return `${bus} steht sicher (Safe Stop): übernehmen und bestätigen`;
+      case 'emergency_stop':
+        return `${bus}: Nothalt (${String(data.by ?? '')})`;
+      case 'link_loss':
+        return `${bus}: Verbindung zum Fahrzeug verloren`;
+      case 'link_restored':
+        return `${bus}: Verbindung wieder da`;
+      case 'latency_over_budget':
+        return `${bus}: Latenz ${typeof data.latencyMs === 'number' ? `${Math.round(data.latencyMs)} ms` : 'unbekannt'} über dem Budget – höchstens ${kmh(data.permittedSpeed)}`;
+      case 'latency_over_limit':
+        return `${bus}: Latenz über dem Grenzwert – Minimales Risikomanöver`;
+      case 'lease_lapsed':
+        return `${bus}: Heartbeat von ${String(data.holder ?? '?')} ausgefallen`;
+      case 'unexpected_motion':
+        return `${bus}: unerwartete Bewegung im Stand`;
+      case 'passenger_call':
+        return `${bus}: Fahrgastruf${data.escalated ? ' (an die Disposition eskaliert)' : ''}`;
+      case 'handover_requested':
+        return `${bus}: ${String(data.from ?? '?')} bittet um Übergabe`;
+      case 'low_battery':
+        return `${bus}: Akku niedrig (${typeof data.soc === 'number' ? Math.round(data.soc * 100) : '?'} %)`;
+      case 'breakdown':
+        return `${bus}: Panne`;
+    }
+  }
+
+  private checkBattery(vehicleId: string, soc: number): void {
+    if (soc < this.options.lowBatterySoc && !this.lowBattery.has(vehicleId)) {
+      this.lowBattery.add(vehicleId);
+      const now = this.clock.now();
+      const data = { soc: r2(soc) };
+      this.raise('low_battery', vehicleId, now, ['dispatcher'], data);
+      this.persist([{ t: now, type: 'teleop.alert', vehicleId, actor: 'system', data: { alert: 'low_battery', to: 'dispatcher', ...data } }]);
+    } else if (soc > this.options.lowBatterySoc + 0.05) this.lowBattery.delete(vehicleId);
+  }
+
+  // ---------------------------------------------------------------- views
+
+  private stateView(v: TeleopVehicleView, now: number): TeleopStateView {
+    return {
+      vehicleId: v.vehicleId,
+      mode: v.mode,
+      holder: v.holder,
+      lease: v.leaseState,
+      epoch: v.epoch,
+      pendingHandover: v.pendingHandover?.to ?? null,
+      handoverExpiresAt: v.pendingHandover?.expiresAt ?? null,
+      latencyMs: v.latencyMs === null ? null : r1(v.latencyMs),
+      permittedSpeed: r2(v.permittedSpeed),
+      speedFactor: r2(Math.min(1, Math.max(0, v.permittedSpeed / this.center.config.vmaxMps))),
+      held: v.held,
+      secured: v.secured,
+      linkUp: v.linkUp,
+      speed: r2(v.speed),
+      passengerCall: v.passengerCall,
+      mrm: v.mrm,
+      t: now,
+    };
+  }
+
+  /**
+   * The dispatcher knows one bus per driver ("one remote driver drives one moving bus"). The core lets a driver
+   * hold several parked buses, so a human holding more than one is the dispatcher's driver only of the bus that
+   * can move (else of the one taken last); simulated drivers hold exactly their own bus.
+   */
+  private dispatchDrivers(views: TeleopVehicleView[]): Map<string, string | null> {
+    const out = new Map<string, string | null>();
+    const byHuman = new Map<string, TeleopVehicleView[]>();
+    for (const v of views) {
+      out.set(v.vehicleId, null);
+      if (!v.holder) continue;
+      if (isSimId(v.holder)) out.set(v.vehicleId, v.holder);
+      else byHuman.set(v.holder, [...(byHuman.get(v.holder) ?? []), v]);
+    }
+    for (const [driver, list] of byHuman) {
+      const movable = list.find((v) => v.mode === 'mrm' || v.speed > 0 || (v.mode === 'remote' && !v.secured));
+      const pick = movable ?? list.reduce((a, b) => (b.epoch > a.epoch ? b : a));
+      out.set(pick.vehicleId, driver);
+    }
+    return out;
+  }
+
+  private publish(): void {
+    const now = this.clock.now();
+    this.lastPublish = now;
+    const views = this.center.views();
+    const drivers = this.dispatchDrivers(views);
+    const changes: DispatchChange[] = [];
+    for (const v of views) {
+      const id = v.vehicleId;
+      const sv = this.stateView(v, now);
+      this.d.fleet.setTeleop(id, { mode: v.mode, driver: v.holder, latencyMs: sv.latencyMs, permittedSpeed: sv.permittedSpeed });
+      const { t: _t, speed: _speed, latencyMs, permittedSpeed, speedFactor: _f, ...discrete } = sv;
+      const key = JSON.stringify([discrete, latencyMs === null ? null : Math.round(latencyMs / 10), Math.round(permittedSpeed * 10)]);
+      if (this.lastStateKey.get(id) !== key) {
+        this.lastStateKey.set(id, key);
+        this.d.leitstand.emit('teleop:state', sv);
+      }
+      const dispatch = { driverId: drivers.get(id) ?? null, available: (v.mode === 'remote' || v.mode === 'standby') && v.linkUp };
+      const prev = this.lastDispatch.get(id);
+      if (!prev || prev.driverId !== dispatch.driverId || prev.available !== dispatch.available) {
+        changes.push({ vehicleId: id, ...dispatch, previousDriverId: prev?.driverId, driverChanged: !prev || prev.driverId !== dispatch.driverId });
+        this.lastDispatch.set(id, dispatch);
+      }
+      const f = sv.speedFactor;
+      const pf = this.lastFactor.get(id);
+      if (pf === undefined || Math.abs(f - pf) >= 0.05 || (f !== pf && (f === 0 || f === 1 || pf === 0 || pf === 1))) {
+        this.lastFactor.set(id, f);
+        this.d.onSpeedFactor?.(id, f);
+      }
+    }
+    if (changes.length) this.d.onDispatch?.(changes);
+  }
+
+  // ---------------------------------------------------------------- edge
+
+  /** Validate, call, acknowledge with the `Result` (never throws into socket.io), then flush and re-arm. */
+  private handle<T>(s: Socket, event: string, schema: ZodType<T>, fn: (p: T) => Ack<unknown> | Promise<Ack<unknown>>): void {
+    s.on(event, (payload: unknown, ack: unknown) => {
+      const reply: AnyAck = typeof ack === 'function' ? (ack as AnyAck) : typeof payload === 'function' && schema.safeParse(undefined).success ? (payload as AnyAck) : () => {};
+      const parsed = schema.safeParse(typeof payload === 'function' ? undefined : payload);
+      if (!parsed.success) {
+        this.d.onInputRejected?.(event);
+        const i = parsed.error.issues[0];
+        reply({ error: { code: 'VALIDATION', message: `invalid payload: ${i ? `${i.path.join('.') || '(root)'}: ${i.message}` : 'malformed'}` } });
+        return;
+      }
+      let r: Ack<unknown> | Promise<Ack<unknown>>;
+      try {
+        r = fn(parsed.data);
+      } catch (e) {
+        this.log.error({ err: e, event }, 'teleop handler failed');
+        r = { error: { code: 'INTERNAL', message: 'internal error' } };
+      }
+      this.after();
+      Promise.resolve(r).then(reply, (e: unknown) => {
+        this.log.error({ err: e, event }, 'teleop handler failed');
+        reply({ error: { code: 'INTERNAL', message: 'internal error' } });
+      });
+    });
+  }
+}
