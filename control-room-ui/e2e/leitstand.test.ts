@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 async function login(user: string): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 950 } });
+  const page = await browser.newPage({ viewport: { width: 1600, height: 950 }, bypassCSP: true }); // axe-core is injected as an inline script
   page.on('pageerror', (e) => console.error('page error:', e.message));
   await page.goto(`${server.url}/leitstand/`);
   await page.getByLabel('Benutzername').fill(user);

@@ -111,6 +111,14 @@ const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core
 
 /** axe-core in the page (evaluated through the devtools protocol, so the app's CSP stays untouched). */
 export async function axeCheck(page: Page, where: string): Promise<void> {
+  const t0 = Date.now();
+  try {
+    await axeCheckInner(page, where);
+  } finally {
+    if (process.env.E2E_DEBUG) console.log(`axe ${where}: ${Date.now() - t0} ms`);
+  }
+}
+async function axeCheckInner(page: Page, where: string): Promise<void> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(`${AXE_SOURCE}\n;void 0`);
   const result = (await page.evaluate(() =>
     (window as unknown as { axe: { run: (ctx: unknown, o: unknown) => Promise<unknown> } }).axe.run(document, {

@@ -30,7 +30,10 @@ beforeAll(async () => {
 
 /** A precondition of every booking: the simulated buses are in service (online, driven, not in a safe stop). */
 async function fleetInService(): Promise<void> {
+  const t0 = Date.now();
+  if (process.env.E2E_DEBUG) process.stdout.write(`fleet wait…`);
   await until(() => server.app.bookings.dispatcherRef.plans().filter((p) => p.status === 'available').length >= 3, 30_000, 'three simulated buses in service');
+  if (process.env.E2E_DEBUG) console.log(`fleet ready after ${Date.now() - t0} ms`);
 }
 afterAll(async () => {
   for (const r of riders) await r.ctx.close().catch(() => undefined);
@@ -38,9 +41,13 @@ afterAll(async () => {
   await server?.close();
 });
 
-// on a failure: a screenshot and the text of every open page, to see what the rider saw
+// on a failure: a screenshot and the text of every open page, to see what the rider saw; then close them all
+// (an open trip screen keeps rendering its moving bus, which would slow the next test down)
 afterEach(async (ctx) => {
-  if (ctx.task.result?.state !== 'fail') return;
+  if (ctx.task.result?.state === 'fail') await dumpPages();
+  for (const r of riders.splice(0)) await r.ctx.close().catch(() => undefined);
+});
+async function dumpPages(): Promise<void> {
   console.error(`fleet: ${JSON.stringify(server.app.fleet.all().map((v) => [v.id, v.online, v.driver, v.mode]))}`);
   for (const [i, r] of riders.entries()) {
     if (r.page.isClosed()) continue;
@@ -48,7 +55,7 @@ afterEach(async (ctx) => {
     await r.page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
     console.error(`--- page ${i} (${file}) ${r.page.url()}\n${await r.page.locator('body').innerText().catch(() => '')}\nproblems: ${r.problems.join('; ')}`);
   }
-});
+}
 
 async function rider(opts: Parameters<typeof openRider>[2] = {}): Promise<Rider> {
   const r = await openRider(browser, server.url, opts);
@@ -249,7 +256,7 @@ describe('rider app in the browser (phone viewport, simulated fleet)', () => {
   });
 
   it('keyboard only: book and cancel a ride without a pointer, with visible focus throughout', async () => {
-    const r = await rider();
+    const r = await rider({ deviceScaleFactor: 1 });
     const { page } = r;
     await tabTo(page, (f) => f.role === 'combobox' && f.field === 'from', 'the pickup search');
     await page.keyboard.type('Trippstadter Str 14');
@@ -286,8 +293,8 @@ describe('rider app in the browser (phone viewport, simulated fleet)', () => {
   });
 
   it("only the rider's own data reach the app; 'delete my data' removes the personal traces", async () => {
-    const a = await rider();
-    const b = await rider();
+    const a = await rider({ deviceScaleFactor: 1 });
+    const b = await rider({ deviceScaleFactor: 1 });
     await b.page.getByRole('link', { name: 'Meine Fahrten', exact: true }).click();
     await b.page.getByRole('heading', { name: 'Meine Fahrten', level: 1 }).waitFor();
 
@@ -374,7 +381,7 @@ describe('rider app in the browser (phone viewport, simulated fleet)', () => {
       expect(icon, size).toBeDefined();
       expect((await fetch(`${server.url}${icon!.src}`)).headers.get('content-type')).toMatch(/image\/png/);
     }
-    const r = await rider();
+    const r = await rider({ deviceScaleFactor: 1 });
     expect(await r.page.evaluate(() => document.querySelector('link[rel=manifest]')?.getAttribute('href'))).toBe('/manifest.webmanifest');
     const scope = await r.page.evaluate(() => Promise.race([navigator.serviceWorker.ready.then((x) => x.scope), new Promise((res) => setTimeout(() => res('no service worker after 15 s'), 15_000))]));
     expect(scope).toBe(`${server.url}/`);

@@ -26,13 +26,22 @@ function noticeText(n: InAppNotice, lang: 'de' | 'en'): string {
   return translate(lang, 'notice.soon', { bus: vehicleLabel(n.vehicleId), minutes: fmtMinutes(lang, n.minutes) });
 }
 
+/** A reminder waits this long for the bus's first position report, which brings its label ("KL-S 102"). */
+const LABEL_GRACE_MS = 8000;
+
 /** Checks every second whether a "your bus is N minutes away" reminder is due. */
 function useReminders() {
   useEffect(() => {
+    const dueSince = new Map<string, number>();
     const timer = setInterval(() => {
       const s = useStore.getState();
       const now = Date.now();
       for (const d of dueNotices(Object.values(s.bookings), s.positions, s.leadMin, now, new Set(s.notified))) {
+        const vehicleId = s.bookings[d.bookingId]?.vehicleId;
+        if (vehicleId && !s.vehicleLabels[vehicleId]) {
+          if (!dueSince.has(d.bookingId)) dueSince.set(d.bookingId, now);
+          if (now - dueSince.get(d.bookingId)! < LABEL_GRACE_MS) continue;
+        }
         const n: InAppNotice = { bookingId: d.bookingId, minutes: minutesUntil(d.eta, now), vehicleId: s.bookings[d.bookingId]?.vehicleId ?? null, t: now };
         s.pushNotice(n);
         if (s.browserNotify) void browserNotification(translate(s.lang, 'notice.title'), noticeText(n, s.lang), `kl-shuttle-${d.bookingId}`);

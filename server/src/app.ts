@@ -20,6 +20,8 @@ import { Dispatcher } from './dispatch/dispatcher.ts';
 import { timetableSchema } from './dispatch/timetable.ts';
 import { FleetRegistry, type VehicleDef } from './fleet/registry.ts';
 import { attachRealtime, type Realtime } from './fleet/realtime.ts';
+import { attachReplay } from './replay/replay.ts';
+import { RunStore } from './replay/run-store.ts';
 import { errorHandler, express, mountRoutes, openApiDocument } from './http/api.ts';
 import { ApiError } from './http/errors.ts';
 import { apiRoutes } from './http/routes.ts';
@@ -208,6 +210,7 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
     },
     openapi: () => doc,
     observeDispatch: (ms) => metrics.dispatchLatency.observe(ms / 1000),
+    oracle,
   });
   const doc = openApiDocument(routeDefs, { title: 'KL Shuttle API', version: '0.1.0' });
   mountRoutes(router, routeDefs, tokens, (where) => metrics.inputRejected.inc({ where }));
@@ -249,6 +252,9 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
       ...deps.teleop?.service,
     },
   });
+
+  // replay of recorded runs (DATA_DIR/runs/<id>/events.ndjson), per console, never mixed with live state
+  attachReplay(realtime.leitstand as never, new RunStore(join(config.dataDir, 'runs')), clock, (where) => metrics.inputRejected.inc({ where }));
 
   // ---- periodic work
   const tickTimer = setInterval(() => {

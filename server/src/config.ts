@@ -103,7 +103,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
   };
 }
 
-/** Defaults for tests and embedding: ephemeral port, no simulation, quiet logs. */
+/**
+ * Defaults for tests and embedding: ephemeral port, no simulation, quiet logs; simulated drivers recover a safe
+ * stop after 2 s (a stall of the test process can stop the simulated buses: see teleop/README.md).
+ */
 export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
   return {
     port: 0,
@@ -114,6 +117,7 @@ export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig 
     logLevel: 'silent',
     production: false,
     instanceId: `test-${process.pid}`,
+    teleop: { simRecoverMs: 2000 },
     ...overrides,
   };
 }

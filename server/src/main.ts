@@ -6,6 +6,12 @@ import { createApp } from './app.ts';
 import { configFromEnv } from './config.ts';
 import { systemClock } from './core/clock.ts';
 import { EmbeddedSimulation } from './sim/embedded.ts';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES_DIR } from '@kl/routing/fixtures.ts';
+import { runScenario } from './sim/runner.ts';
+import { parseScenario } from './sim/scenario.ts';
+import { writeReport } from './sim/report.ts';
 
 async function main(): Promise<void> {
   const config = configFromEnv();
@@ -23,6 +29,7 @@ async function main(): Promise<void> {
     });
     await sim.start();
   }
+  await ensureDemoRun(config.dataDir, app).catch((e) => app.log.warn({ err: e }, 'could not record the demo run'));
   const lines = [
     '',
     'KL Shuttle is running',
@@ -50,3 +57,21 @@ main().catch((e) => {
   process.stderr.write(`kl-shuttle: ${(e as Error).stack ?? e}\n`);
   process.exit(1);
 });
+
+/**
+ * A first start has no recorded runs yet: record the operators' test route (teststrecke, 45 simulated minutes,
+ * under a second) so the Leitstand's replay has something to show right away.
+ */
+async function ensureDemoRun(dataDir: string, app: Awaited<ReturnType<typeof createApp>>): Promise<void> {
+  const runs = join(dataDir, 'runs');
+  if (existsSync(runs) && readdirSync(runs).length) return;
+  const file = join(FIXTURES_DIR, 'scenarios', 'teststrecke.json');
+  if (!existsSync(file)) return;
+  const scenario = parseScenario(JSON.parse(readFileSync(file, 'utf8')), file);
+  const dir = join(runs, 'teststrecke');
+  mkdirSync(dir, { recursive: true });
+  const out = createWriteStream(join(dir, 'events.ndjson'));
+  const res = await runScenario({ engine: app.engine, scenario, sink: { write: (e) => out.write(`${JSON.stringify(e)}\n`), writeLine: (l) => out.write(`${l}\n`) } });
+  await new Promise<void>((r) => out.end(() => r()));
+  await writeReport(dir, scenario, res, scenario.seed);
+}

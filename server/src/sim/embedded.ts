@@ -57,6 +57,13 @@ export class EmbeddedSimulation {
     }, 1000);
   }
 
+  /** Fault injection for tests and demos: cut one bus's link for `ms`. */
+  dropLink(vehicleId: string, ms: number): boolean {
+    const a = this.agents.find((x) => x.vehicleId === vehicleId);
+    a?.dropLink(ms);
+    return !!a;
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     for (const a of this.agents) a.stop();

@@ -83,6 +83,13 @@ export interface TeleopServiceOptions {
   maxTickMs: number;
   /** fleet registry / teleop:state / dispatcher view refresh, ms */
   publishMs: number;
+  /**
+   * A bus standing in an MRM / safe stop / emergency stop stays plannable for the dispatcher this long (its plan
+   * slips; the dispatcher re-times it from the bus's real position every second and flags promises that break);
+   * standing longer without a driver's confirmation, it is out of service (all its promises at risk, no new
+   * riders). Offline buses are out of service at once.
+   */
+  outOfServiceAfterMs: number;
   /** state of charge below which a low_battery alert is raised */
   lowBatterySoc: number;
   /** alerts kept for `alerts:snapshot` */
@@ -97,6 +104,7 @@ export const DEFAULT_TELEOP_SERVICE_OPTIONS: TeleopServiceOptions = {
   commandTimeoutMs: 300,
   maxTickMs: 50,
   publishMs: 50,
+  outOfServiceAfterMs: 60_000,
   lowBatterySoc: 0.15,
   alertHistory: 500,
 };
@@ -208,6 +216,8 @@ export class TeleopService {
   private readonly lastStateKey = new Map<string, string>();
   private readonly lastDispatch = new Map<string, { driverId: string | null; available: boolean }>();
   private readonly lastFactor = new Map<string, number>();
+  /** since when each bus stands in mrm / safe_stop / emergency_stop (for the dispatcher's availability) */
+  private readonly stoppedSince = new Map<string, number>();
   /** the last MRM directive per bus, re-sent when a bus reconnects during its MRM (it may have missed it) */
   private readonly lastMrm = new Map<string, VehicleDirective>();
   private timer: NodeJS.Timeout | null = null;
@@ -253,7 +263,7 @@ export class TeleopService {
   dispatchDriver(vehicleId: string): string | null {
     return this.lastDispatch.get(vehicleId)?.driverId ?? null;
   }
-  /** May the dispatcher plan with this bus (connected, in remote or standby)? */
+  /** May the dispatcher plan with this bus (connected; in remote or standby, or stopped for less than `outOfServiceAfterMs`)? */
   available(vehicleId: string): boolean {
     return this.lastDispatch.get(vehicleId)?.available ?? false;
   }
@@ -696,7 +706,11 @@ export class TeleopService {
         this.lastStateKey.set(id, key);
         this.d.leitstand.emit('teleop:state', sv);
       }
-      const dispatch = { driverId: drivers.get(id) ?? null, available: (v.mode === 'remote' || v.mode === 'standby') && v.linkUp };
+      const stopped = v.mode === 'mrm' || v.mode === 'safe_stop' || v.mode === 'emergency_stop';
+      if (!stopped) this.stoppedSince.delete(id);
+      else if (!this.stoppedSince.has(id)) this.stoppedSince.set(id, now);
+      const briefStop = stopped && now - this.stoppedSince.get(id)! < this.options.outOfServiceAfterMs;
+      const dispatch = { driverId: drivers.get(id) ?? null, available: v.linkUp && (v.mode === 'remote' || v.mode === 'standby' || briefStop) };
       const prev = this.lastDispatch.get(id);
       if (!prev || prev.driverId !== dispatch.driverId || prev.available !== dispatch.available) {
         changes.push({ vehicleId: id, ...dispatch, previousDriverId: prev?.driverId, driverChanged: !prev || prev.driverId !== dispatch.driverId });
