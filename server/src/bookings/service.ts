@@ -99,8 +99,8 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
    * dispatcher plans with nominal travel times; a bus slowed by latency gets there later, so the ETAs shown for
    * it are stretched: eta = now + (planned − now) / factor. Conservative: the whole remaining time is stretched,
    * also dwells and stretches where the road's own limit is below the cap. Factor 0 (the bus stands in an MRM /
-   * safe stop) leaves the plan's time: nobody knows when a driver takes over; the dispatcher flags those
-   * promises at risk (out-of-service).
+   * safe stop) leaves the plan's time: nobody knows when a driver takes over; the plan slips as the bus stands
+   * (the dispatcher re-times it from the real position) and a long stop makes the bus out of service.
    */
   setSpeedFactor(vehicleId: string, factor: number): void {
     if (factor >= 1 || !Number.isFinite(factor)) this.speedFactors.delete(vehicleId);

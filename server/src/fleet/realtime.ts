@@ -86,7 +86,8 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
 
   // ---------------------------------------------------------------- teleoperation
   // The core's view is the truth for mode, driver, latency and permitted speed (fleet:state via FleetRegistry).
-  // The dispatcher plans each bus with the driver who holds it and only while it is in remote/standby; the
+  // The dispatcher plans each bus with the driver who holds it, while it is in remote/standby (or only briefly
+  // stopped, see TeleopServiceOptions.outOfServiceAfterMs); the
   // latency speed factor stretches its riders' ETAs (BookingService.setSpeedFactor) and marks its plan for
   // the Leitstand (PlanUpdate.speedFactor) — the dispatcher's own travel times stay nominal.
   const dispatcher = bookings.dispatcherRef;

@@ -525,7 +525,6 @@ export class TeleopService {
     for (const o of out) {
       if (o.kind === 'audit') {
         audits.push({ ...o.record });
-        if (process.env.DEBUG_TELEOP && (o.record.type === 'teleop.mrm' || o.record.type === 'teleop.refused' || o.record.type === 'teleop.link')) console.error('DBG', new Date(o.record.t).toISOString(), o.record.vehicleId, o.record.type, JSON.stringify(o.record.data));
         if (o.record.type === 'teleop.mrm') this.log.warn({ vehicleId: o.record.vehicleId, ...o.record.data }, 'minimal risk manoeuvre');
       } else if (o.kind === 'directive') {
         if (o.directive.type === 'mrm') this.lastMrm.set(o.vehicleId, o.directive);
