@@ -19,31 +19,6 @@ export interface Alert {
   ackedAt?: number | null;
 }
 
-export interface ReplayVehicle {
-  id: string;
-  lat: number;
-  lon: number;
-  heading: number;
-  speed: number;
-  soc: number;
-  onboard: number;
-  latencyMs: number;
-  mode: string;
-  doors: string;
-}
-export interface ReplayFrame {
-  runId: string;
-  t: number;
-  playing: boolean;
-  speed: number;
-  vehicles: ReplayVehicle[];
-  events: Record<string, unknown>[];
-}
-export interface RunInfo {
-  id: string;
-  name: string;
-  kind: 'sim' | 'live';
-  start: number;
-  end: number;
-  bytes: number;
-}
+// Replay shapes come from the server's replay module (type-only: nothing of it reaches the bundle).
+export type { ReplayVehicle, ReplayFrame } from '../../../server/src/replay/replay.ts';
+export type { RunInfo } from '../../../server/src/replay/run-store.ts';
