@@ -44,23 +44,8 @@ export interface Rider {
   received: string[];
 }
 
-let basemapBody: string | null = null;
-/**
- * The base map (2.6 MB of GeoJSON from the server, fetched once by the test): every new browser context would
- * otherwise ask the server for it again, and building that answer blocks the server's event loop for 0.15–0.7 s,
- * longer than the simulated buses' 500 ms lease heartbeat, which makes the whole simulated fleet stop safely and
- * stay out of service for 15 s (reported to the server's owners). The app still loads it through its own code path.
- */
-export function serveBasemapFrom(body: string): void {
-  basemapBody = body;
-}
-
 export async function openRider(browser: Browser, url: string, opts: BrowserContextOptions = {}): Promise<Rider> {
   const ctx = await browser.newContext({ ...PHONE, ...opts });
-  if (basemapBody) {
-    const body = basemapBody;
-    await ctx.route('**/api/map/basemap**', (r) => r.fulfill({ status: 200, contentType: 'application/json', body }));
-  }
   await ctx.addInitScript(() => {
     const calls: { title: string; body: string }[] = [];
     (window as unknown as { __notifications: typeof calls }).__notifications = calls;
@@ -89,7 +74,7 @@ export async function openRider(browser: Browser, url: string, opts: BrowserCont
   if (process.env.E2E_DEBUG) page.on('request', (q) => q.method() !== 'GET' && console.log('request', q.method(), q.url(), q.postData()));
   if (process.env.E2E_DEBUG) page.on('response', async (q) => q.request().method() !== 'GET' && console.log('response', q.status(), (await q.text().catch(() => '')).slice(0, 300)));
   page.on('response', async (r) => {
-    if (!r.url().includes('/api/') || r.url().includes('/api/map/basemap')) return;
+    if (!(r.url().includes('/api/') || r.url().includes('/socket.io/')) || r.url().includes('/api/map/basemap')) return;
     try {
       received.push(await r.text());
     } catch {
@@ -141,7 +126,10 @@ export async function until<T>(fn: () => Promise<T> | T, ms = 20_000, what = 'co
   while (Date.now() - t0 < ms) {
     try {
       const v = await fn();
-      if (v) return v as NonNullable<T>;
+      if (v) {
+        if (process.env.E2E_DEBUG && Date.now() - t0 > 1000) console.log(`waited ${Date.now() - t0} ms for ${what}`);
+        return v as NonNullable<T>;
+      }
     } catch (e) {
       last = e;
     }

@@ -98,7 +98,8 @@ export interface BookingRequest {
 export const api = {
   hubs: () => call<Hub[]>('GET', '/api/hubs', undefined, false),
   serviceArea: () => call<ServiceArea>('GET', '/api/service-area', undefined, false),
-  basemap: (bbox: [number, number, number, number]) => call<Basemap>('GET', `/api/map/basemap?bbox=${bbox.map((x) => x.toFixed(4)).join(',')}`, undefined, false),
+  // the server's default view (service area + margin), prepared at its start and shared by every client
+  basemap: () => call<Basemap>('GET', '/api/map/basemap', undefined, false),
   geocode: (q: string, signal?: AbortSignal) => call<GeocodeHit[]>('GET', `/api/geocode?q=${encodeURIComponent(q)}&limit=8`, undefined, false, signal),
   reverse: (lat: number, lon: number) => call<GeocodeHit>('GET', `/api/geocode/reverse?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}`, undefined, false),
   departures: (hubId: string, from?: number, limit = 3) =>

@@ -9,7 +9,8 @@ export type RiderSocket = Socket<RiderServerToClient, RiderClientToServer>;
  * them (enforced server-side by the token). Reconnects on its own; the store shows "offline" meanwhile.
  */
 export function connectRider(token: string, onUnauthorized: () => void): RiderSocket {
-  const s: RiderSocket = io('/rider', { auth: { token }, transports: ['websocket'], reconnectionDelayMax: 5000 });
+  // default transports: long-polling first, upgraded to a WebSocket where the network allows it
+  const s: RiderSocket = io('/rider', { auth: { token }, reconnectionDelayMax: 5000 });
   const st = () => useStore.getState();
   s.on('connect', () => st().setConnected(true));
   s.on('disconnect', () => st().setConnected(false));

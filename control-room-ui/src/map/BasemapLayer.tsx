@@ -4,10 +4,9 @@ import type { GeoJSONSource } from 'maplibre-gl';
 import { useMap } from './MapContext.tsx';
 
 /** Roads by class, buildings, water, green areas and rail from `/api/map/basemap`, styled for a dark room. */
-const BBOX = '7.717,49.418,7.80,49.457';
 let cached: Promise<Record<string, GeoJSON.FeatureCollection>> | null = null;
 function loadBasemap() {
-  cached ??= fetch(`/api/map/basemap?bbox=${BBOX}`)
+  cached ??= fetch('/api/map/basemap') // the server's default view (service area + margin), prepared at its start
     .then((r) => r.json())
     .then((j: { layers: Record<string, GeoJSON.FeatureCollection> }) => j.layers);
   return cached;

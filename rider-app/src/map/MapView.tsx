@@ -6,7 +6,7 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import { api } from '../api.ts';
 import { ringBbox, type LatLon } from '../geo.ts';
 import { useStore } from '../store.ts';
-import type { Basemap } from '../types.ts';
+import type { ServiceArea } from '../types.ts';
 import { useT } from '../ui.tsx';
 import { baseStyle } from './style.ts';
 
@@ -23,15 +23,6 @@ export interface MapMarker {
   heading?: number;
 }
 
-let basemapPromise: Promise<Basemap> | null = null;
-function loadBasemap(bbox: [number, number, number, number]): Promise<Basemap> {
-  basemapPromise ??= api.basemap(bbox).catch((e) => {
-    basemapPromise = null;
-    throw e;
-  });
-  return basemapPromise;
-}
-
 function webglAvailable(): boolean {
   try {
     const c = document.createElement('canvas');
@@ -39,6 +30,84 @@ function webglAvailable(): boolean {
   } catch {
     return false;
   }
+}
+
+type SetData = Parameters<GeoJSONSource['setData']>[0];
+/** room around fitted points for the markers' labels (the bus label is about 90 px wide) */
+const FIT_PADDING = { top: 56, bottom: 40, left: 72, right: 96 };
+
+/**
+ * One map for the whole app: the booking and the trip screen show it in turn. Building a map means sending
+ * 2.6 MB of base-map GeoJSON to MapLibre's worker to be indexed, which takes a phone seconds of CPU and
+ * battery; so the map is made once and its element moves between the screens.
+ */
+interface Shared {
+  map: maplibregl.Map;
+  el: HTMLDivElement;
+  bounds: [number, number, number, number];
+  attribution: maplibregl.AttributionControl | null;
+  onPick: ((p: LatLon) => void) | null;
+}
+let shared: Shared | null | 'failed' = null;
+
+function sharedMap(area: ServiceArea, attribution: string): Shared | null {
+  if (shared === 'failed') return null;
+  if (shared) return shared;
+  if (!webglAvailable()) {
+    shared = 'failed';
+    return null;
+  }
+  const el = document.createElement('div');
+  el.className = 'map';
+  el.setAttribute('role', 'region');
+  // the element must be in the document while MapLibre measures it; it is moved into its screen right after
+  el.style.cssText = 'position:absolute;left:-10000px;top:0;width:360px;height:300px';
+  document.body.appendChild(el);
+  const ring = area.features[0]?.geometry.coordinates[0] ?? [];
+  const bounds = ringBbox(ring, 0.004);
+  const [w, s, e, n] = bounds;
+  let map: maplibregl.Map;
+  try {
+    map = new maplibregl.Map({
+      container: el,
+      style: baseStyle(),
+      bounds: [w, s, e, n],
+      fitBoundsOptions: { padding: 8 },
+      maxBounds: [w - 0.05, s - 0.03, e + 0.05, n + 0.03],
+      attributionControl: false,
+      dragRotate: false,
+      pitchWithRotate: false,
+      touchPitch: false,
+      keyboard: false,
+    });
+  } catch {
+    el.remove();
+    shared = 'failed';
+    return null;
+  }
+  map.touchZoomRotate.disableRotation();
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.getCanvas().tabIndex = -1; // keyboard users choose places with the search and the lists
+  const s0: Shared = { map, el, bounds, attribution: null, onPick: null };
+  map.on('load', () => {
+    (map.getSource('area') as GeoJSONSource).setData(area as unknown as SetData);
+    api
+      .basemap()
+      .then((b) => {
+        for (const k of ['roads', 'buildings', 'water', 'green', 'rail'] as const) (map.getSource(k) as GeoJSONSource).setData(b.layers[k] as unknown as SetData);
+      })
+      .catch(() => undefined); // the service area, markers and controls still show
+  });
+  map.on('click', (ev: maplibregl.MapMouseEvent) => s0.onPick?.({ lat: ev.lngLat.lat, lon: ev.lngLat.lng }));
+  setAttribution(s0, attribution);
+  shared = s0;
+  return s0;
+}
+
+function setAttribution(s: Shared, text: string): void {
+  if (s.attribution) s.map.removeControl(s.attribution);
+  s.attribution = new maplibregl.AttributionControl({ compact: false, customAttribution: text });
+  s.map.addControl(s.attribution, 'bottom-right');
 }
 
 const BUS_SVG =
@@ -60,73 +129,57 @@ function markerElement(m: MapMarker, t: ReturnType<typeof useT>): HTMLElement {
  * The offline map: base map from the server's GeoJSON, the service area, and HTML markers (their text needs no
  * map glyphs). With `onPick`, a tap chooses a place. Without WebGL it says so and the rest of the app still works.
  */
-export function MapView(props: { label: string; markers: MapMarker[]; onPick?: (p: LatLon) => void; fitTo?: LatLon[]; fitKey?: string; className?: string }) {
+export function MapView(props: {
+  label: string;
+  markers: MapMarker[];
+  onPick?: (p: LatLon) => void;
+  fitTo?: LatLon[];
+  fitKey?: string;
+  /** re-fit to `fitTo` when a point of it drifts out of view (the moving bus) */
+  follow?: boolean;
+  className?: string;
+}) {
   const t = useT();
   const area = useStore((s) => s.area);
-  const container = useRef<HTMLDivElement>(null);
-  const mapRef = useRef<maplibregl.Map | null>(null);
+  const holder = useRef<HTMLDivElement>(null);
   const markers = useRef(new Map<string, { m: maplibregl.Marker; key: string }>());
+  const [map, setMap] = useState<Shared | null>(null);
+  const [failed, setFailed] = useState(false);
   const onPick = useRef(props.onPick);
   onPick.current = props.onPick;
-  const [failed, setFailed] = useState(false);
-  const [ready, setReady] = useState(false);
 
-  // create once per mount
+  // borrow the shared map while this screen is shown
   useEffect(() => {
-    if (!container.current || !area) return;
-    if (!webglAvailable()) {
+    if (!holder.current || !area) return;
+    const s = sharedMap(area, t('map.attribution'));
+    if (!s) {
       setFailed(true);
       return;
     }
-    const ring = area.features[0]?.geometry.coordinates[0] ?? [];
-    const [w, s, e, n] = ringBbox(ring, 0.004);
-    let map: maplibregl.Map;
-    try {
-      map = new maplibregl.Map({
-        container: container.current,
-        style: baseStyle(),
-        bounds: [w, s, e, n],
-        fitBoundsOptions: { padding: 8 },
-        maxBounds: [w - 0.05, s - 0.03, e + 0.05, n + 0.03],
-        attributionControl: false,
-        dragRotate: false,
-        pitchWithRotate: false,
-        touchPitch: false,
-        keyboard: false,
-      });
-    } catch {
-      setFailed(true);
-      return;
-    }
-    mapRef.current = map;
-    map.touchZoomRotate.disableRotation();
-    map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
-    map.addControl(new maplibregl.AttributionControl({ compact: false, customAttribution: t('map.attribution') }), 'bottom-right');
-    map.getCanvas().tabIndex = -1; // keyboard users choose places with the search and the lists
-    map.on('click', (ev: maplibregl.MapMouseEvent) => onPick.current?.({ lat: ev.lngLat.lat, lon: ev.lngLat.lng }));
-    map.on('load', () => {
-      (map.getSource('area') as GeoJSONSource).setData(area as unknown as Parameters<GeoJSONSource['setData']>[0]);
-      setReady(true);
-      loadBasemap([w, s, e, n])
-        .then((b) => {
-          if (mapRef.current !== map) return;
-          for (const k of ['roads', 'buildings', 'water', 'green', 'rail'] as const) (map.getSource(k) as GeoJSONSource).setData(b.layers[k] as unknown as Parameters<GeoJSONSource['setData']>[0]);
-        })
-        .catch(() => undefined); // the service area, markers and controls still show
-    });
-    const stash = markers.current;
+    s.el.style.cssText = '';
+    holder.current.appendChild(s.el);
+    s.map.resize();
+    s.onPick = (p) => onPick.current?.(p);
+    setMap(s);
+    const own = markers.current;
     return () => {
-      mapRef.current = null;
-      stash.clear();
-      map.remove();
+      s.onPick = null;
+      for (const { m } of own.values()) m.remove();
+      own.clear();
+      s.el.remove();
+      setMap(null);
     };
-    // the map is created once per mount; markers and fitting follow in their own effects
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [area]);
+  }, [area, t]);
+
+  useEffect(() => {
+    if (map) setAttribution(map, t('map.attribution'));
+  }, [map, t]);
+  useEffect(() => {
+    map?.el.setAttribute('aria-label', props.label);
+  }, [map, props.label]);
 
   // markers follow the props
   useEffect(() => {
-    const map = mapRef.current;
     if (!map) return;
     const seen = new Set<string>();
     for (const m of props.markers) {
@@ -138,9 +191,8 @@ export function MapView(props: { label: string; markers: MapMarker[]; onPick?: (
         entry = undefined;
       }
       if (!entry) {
-        const el = markerElement(m, t);
-        entry = { m: new maplibregl.Marker({ element: el, anchor: m.kind === 'pickup' || m.kind === 'dropoff' || m.kind === 'me' ? 'bottom' : 'center' }), key };
-        entry.m.setLngLat([m.lon, m.lat]).addTo(map);
+        entry = { m: new maplibregl.Marker({ element: markerElement(m, t), anchor: m.kind === 'pickup' || m.kind === 'dropoff' || m.kind === 'me' ? 'bottom' : 'center' }), key };
+        entry.m.setLngLat([m.lon, m.lat]).addTo(map.map);
         markers.current.set(m.id, entry);
       } else entry.m.setLngLat([m.lon, m.lat]);
       const el = entry.m.getElement();
@@ -153,30 +205,43 @@ export function MapView(props: { label: string; markers: MapMarker[]; onPick?: (
         markers.current.delete(id);
       }
     }
-  }, [props.markers, ready, t]);
-
-  // fit the view to the points when their set changes (not on every bus movement)
-  useEffect(() => {
-    const map = mapRef.current;
     const pts = props.fitTo ?? [];
-    if (!map || !pts.length) return;
-    if (pts.length === 1) {
-      map.easeTo({ center: [pts[0].lon, pts[0].lat], zoom: Math.max(map.getZoom(), 15.5), duration: 400 });
-      return;
+    if (props.follow && pts.length > 1 && !map.map.isMoving()) {
+      const { clientWidth: w, clientHeight: h } = map.el;
+      const out = pts.some((p) => {
+        const px = map.map.project([p.lon, p.lat]);
+        return px.x < 40 || px.x > w - 80 || px.y < 40 || px.y > h - 30;
+      });
+      if (out) {
+        const b = new maplibregl.LngLatBounds();
+        for (const p of pts) b.extend([p.lon, p.lat]);
+        map.map.fitBounds(b, { padding: FIT_PADDING, maxZoom: 16.5, duration: 500 });
+      }
     }
-    const b = new maplibregl.LngLatBounds();
-    for (const p of pts) b.extend([p.lon, p.lat]);
-    map.fitBounds(b, { padding: 48, maxZoom: 16.5, duration: 400 });
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [props.fitKey, ready]);
+  }, [props.markers, map, t]);
+
+  // the view: the points when their set changes (not on every bus movement), else the whole service area
+  useEffect(() => {
+    if (!map) return;
+    const pts = props.fitTo ?? [];
+    const m = map.map;
+    if (!pts.length) {
+      const [w, s, e, n] = map.bounds;
+      m.fitBounds([w, s, e, n], { padding: 8, duration: 0 });
+    } else if (pts.length === 1) {
+      m.easeTo({ center: [pts[0].lon, pts[0].lat], zoom: Math.max(m.getZoom(), 15.5), duration: 300 });
+    } else {
+      const b = new maplibregl.LngLatBounds();
+      for (const p of pts) b.extend([p.lon, p.lat]);
+      m.fitBounds(b, { padding: FIT_PADDING, maxZoom: 16.5, duration: 300 });
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [props.fitKey, map]);
 
   return (
     <div className={`map-wrap ${props.className ?? ''}`}>
-      {failed ? (
-        <p className="map-failed">{t('map.unavailable')}</p>
-      ) : (
-        <div ref={container} className="map" role="region" aria-label={props.label} />
-      )}
+      {failed ? <p className="map-failed">{t('map.unavailable')}</p> : <div ref={holder} className="map-holder" />}
     </div>
   );
 }

@@ -84,7 +84,9 @@ function OfferDetails({ b }: { b: BookingView }) {
       ) : (
         <>
           <p className="validity">
-            <span aria-hidden="true">⏱ </span>
+            <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+              <path fill="currentColor" d="M15 1H9v2h6V1zm4.03 6.39 1.42-1.42-1.41-1.41-1.42 1.42A9 9 0 1 0 21 13a8.96 8.96 0 0 0-1.97-5.61zM12 20a7 7 0 1 1 0-14 7 7 0 0 1 0 14zm1-11h-2v5l4 2.4.9-1.5-2.9-1.7V9z" />
+            </svg>{' '}
             {t('offer.valid', { time: fmtCountdown(left) })}
           </p>
           {state === 'error' && (

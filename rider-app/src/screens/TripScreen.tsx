@@ -150,7 +150,7 @@ export function TripScreen({ id }: { id: string }) {
         )}
       </div>
 
-      {live && <MapView label={t('trip.mapLabel')} markers={markers} fitTo={fitTo} fitKey={`${id}|${b.status}|${hasBus}`} className="map-trip" />}
+      {live && <MapView label={t('trip.mapLabel')} markers={markers} fitTo={fitTo} fitKey={`${id}|${b.status}|${hasBus}`} follow className="map-trip" />}
 
       <dl className="card facts">
         {b.vehicleId && live && (

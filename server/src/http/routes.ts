@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { basemapLayers, type RoutingEngine } from '@kl/routing';
+import type { BBox, RoutingEngine } from '@kl/routing';
 import type { Hub, ServiceArea } from '@kl/routing/fixtures.ts';
 import type { StaffDirectory } from '../auth/staff.ts';
 import { STAFF_ROLES, type TokenService } from '../auth/tokens.ts';
@@ -12,6 +12,7 @@ import { liveKpis } from '../kpi/live.ts';
 import type { RoadOracle } from '../routing/oracle.ts';
 import { ApiError, unauthorized } from './errors.ts';
 import { defineRoute, type RouteDef } from './api.ts';
+import { BasemapCache } from './basemap-cache.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
@@ -48,6 +49,10 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
   // load the geocoder index now, at start-up, not in the middle of a live service (its first load blocks the
   // event loop for ~0.2 s from the cache, seconds on a first run, long enough to stall vehicle heartbeats)
   void geocoderFor(d.engine).catch(() => undefined);
+  // the same holds for the base map: the default view is built now, each other view once (see BasemapCache)
+  const basemap = new BasemapCache(() => d.engine.mapFeatures(), '© OpenStreetMap contributors (ODbL)');
+  const defaultBox = areaBox(d.serviceArea, 0.03, 0.02);
+  void basemap.get(defaultBox).catch(() => undefined);
   return [
     defineRoute({
       method: 'post',
@@ -176,14 +181,27 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
     defineRoute({
       method: 'get',
       path: '/api/map/basemap',
-      summary: 'Offline base map layers (GeoJSON) for a bbox=minLon,minLat,maxLon,maxLat from the OSM extract',
+      summary:
+        'Offline base map layers (GeoJSON) from the OSM extract for bbox=minLon,minLat,maxLon,maxLat (widened to a 0.01° grid; default: the service area with a margin). Sent gzipped when the client accepts it.',
       access: 'public',
-      query: z.strictObject({ bbox: bboxSchema }),
-      responses: { 200: 'layers: roads, buildings, water, green, rail', 400: 'invalid bbox' },
-      handler: async ({ query, res }) => {
-        const [minLon, minLat, maxLon, maxLat] = query.bbox as [number, number, number, number];
+      query: z.strictObject({ bbox: bboxSchema.optional() }),
+      responses: { 200: 'layers: roads, buildings, water, green, rail', 304: 'not modified (ETag)', 400: 'invalid bbox' },
+      handler: async ({ query, req, res }) => {
+        const b = query.bbox as [number, number, number, number] | undefined;
+        const body = await basemap.get(b ? { minLon: b[0], minLat: b[1], maxLon: b[2], maxLat: b[3] } : defaultBox);
         res.setHeader('cache-control', 'public, max-age=3600');
-        return { attribution: '© OpenStreetMap contributors (ODbL)', layers: basemapLayers(await d.engine.mapFeatures(), { minLon, minLat, maxLon, maxLat }) };
+        res.setHeader('etag', body.etag);
+        res.setHeader('vary', 'accept-encoding');
+        if (req.headers['if-none-match'] === body.etag) {
+          res.status(304).end();
+          return undefined;
+        }
+        res.type('application/json');
+        if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+          res.setHeader('content-encoding', 'gzip');
+          res.send(body.gzip);
+        } else res.send(body.json);
+        return undefined;
       },
     }),
     defineRoute({
@@ -335,4 +353,11 @@ function timetable(): (Timetable & { transferBufferMin?: number }) | null {
     timetableCache = { dir: FIXTURES_DIR, tt: raw ? { ...timetableSchema.parse(raw), ...(buffer !== undefined ? { transferBufferMin: buffer } : {}) } : null };
   }
   return timetableCache.tt;
+}
+
+/** The service area's bounding box widened by a margin in degrees (the map's default view). */
+function areaBox(area: ServiceArea, dLon: number, dLat: number): BBox {
+  const ring = area.features[0]?.geometry.coordinates[0] ?? [];
+  const lons = ring.map((p) => p[0]!), lats = ring.map((p) => p[1]!);
+  return { minLon: Math.min(...lons) - dLon, minLat: Math.min(...lats) - dLat, maxLon: Math.max(...lons) + dLon, maxLat: Math.max(...lats) + dLat };
 }
