@@ -8,5 +8,8 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 120_000,
     hookTimeout: 180_000,
+    // browser tests run after the routing and server tests, not beside them: on 2 cores a starved browser
+    // answers the lease heartbeat late, and the bus then stops safely, as it must
+    sequence: { groupOrder: 1 },
   },
 });

@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  test: { name: 'routing', include: ['src/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000 },
+  test: { name: 'routing', include: ['src/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000, sequence: { groupOrder: 0 } },
 });

@@ -85,13 +85,28 @@ describe('Leitstand in Chromium', () => {
   it('driver1 acquires a bus, resumes, stops it (speed reaches 0 in the cockpit), resumes and releases', async () => {
     const page = await login('driver1');
     const rider = await riderToken(server.url);
-    const o = await api(server.url, 'POST', '/api/bookings', { token: rider, body: { pickup: { hubId: 'pfaff' }, dropoff: { hubId: 'hbf' }, passengers: 1 } });
+    // a pickup far from every hub (idle buses wait at hubs), so the bus has a long way to drive while we test
+    const o = await api(server.url, 'POST', '/api/bookings', { token: rider, body: { pickup: { lat: 49.4195, lon: 7.745 }, dropoff: { hubId: 'pfaff' }, passengers: 1 } });
+    expect(o.status, JSON.stringify(o.json)).toBe(201);
     await api(server.url, 'POST', `/api/bookings/${o.json.id}/confirm`, { token: rider });
     const bus = o.json.offer.vehicleId as string;
     await page.getByRole('button', { name: 'Fahrerplatz' }).click();
     await page.getByLabel('Bus wählen').selectOption(bus);
-    await page.getByRole('button', { name: /Übernehmen/ }).click();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Übernehmen' }).innerText(), { timeout: 10_000 }).toMatch(/OK/);
+    // as a driver would: acquire, and if the console's measured latency is still over the limit (the page has
+    // just loaded on a busy machine), wait a moment and try again; any other refusal fails at once
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole('button', { name: /Übernehmen/ }).click();
+          await page.waitForTimeout(1500); // the answer replaces the previous one (same text when refused again)
+          const text = await page.getByRole('status').filter({ hasText: 'Übernehmen' }).innerText();
+          if (/LATENCY_/.test(text)) console.log(`acquire refused, retrying: ${text}`);
+          return text;
+        },
+        { timeout: 20_000, intervals: [1000] },
+      )
+      .not.toMatch(/LATENCY_/);
+    expect(await page.getByRole('status').filter({ hasText: 'Übernehmen' }).innerText()).toMatch(/OK/);
     await page.keyboard.press('w'); // resume (shortcut)
     await expect.poll(() => speedOf(page), { timeout: 20_000 }).toBeGreaterThan(0);
     await page.screenshot({ path: join(shots, 'leitstand-cockpit.png') });

@@ -1,4 +1,4 @@
-import type { Basemap, BookingView, Departures, GeocodeHit, Hub, ServiceArea } from './types.ts';
+import type { BookingView, Departures, GeocodeHit, Hub, ServiceArea } from './types.ts';
 
 /**
  * REST client. The rider is pseudonymous: a token from POST /api/auth/rider, kept in this device's storage and
@@ -98,8 +98,8 @@ export interface BookingRequest {
 export const api = {
   hubs: () => call<Hub[]>('GET', '/api/hubs', undefined, false),
   serviceArea: () => call<ServiceArea>('GET', '/api/service-area', undefined, false),
-  // the server's default view (service area + margin), prepared at its start and shared by every client
-  basemap: () => call<Basemap>('GET', '/api/map/basemap', undefined, false),
+  /** one base-map layer (GeoJSON) of the server's default view, for MapLibre to fetch in its worker */
+  basemapLayerUrl: (layer: 'roads' | 'buildings' | 'water' | 'green' | 'rail') => new URL(`/api/map/basemap?layer=${layer}`, window.location.href).href,
   geocode: (q: string, signal?: AbortSignal) => call<GeocodeHit[]>('GET', `/api/geocode?q=${encodeURIComponent(q)}&limit=8`, undefined, false, signal),
   reverse: (lat: number, lon: number) => call<GeocodeHit>('GET', `/api/geocode/reverse?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}`, undefined, false),
   departures: (hubId: string, from?: number, limit = 3) =>

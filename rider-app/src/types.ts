@@ -26,8 +26,3 @@ export interface Departures {
   transferBufferMin?: number;
   departures: Departure[];
 }
-export type GeoJSONFC = { type: 'FeatureCollection'; features: unknown[] };
-export interface Basemap {
-  attribution: string;
-  layers: Record<'roads' | 'buildings' | 'water' | 'green' | 'rail', GeoJSONFC>;
-}

@@ -1,16 +1,13 @@
-import type * as GeoJSON from 'geojson';
 import { useEffect } from 'react';
-import type { GeoJSONSource } from 'maplibre-gl';
 import { useMap } from './MapContext.tsx';
 
 /** Roads by class, buildings, water, green areas and rail from `/api/map/basemap`, styled for a dark room. */
-let cached: Promise<Record<string, GeoJSON.FeatureCollection>> | null = null;
-function loadBasemap() {
-  cached ??= fetch('/api/map/basemap') // the server's default view (service area + margin), prepared at its start
-    .then((r) => r.json())
-    .then((j: { layers: Record<string, GeoJSON.FeatureCollection> }) => j.layers);
-  return cached;
-}
+/**
+ * One URL per layer: MapLibre's worker fetches and parses it, so the page's main thread never holds the
+ * megabytes of GeoJSON (parsing them there froze the console for seconds, long enough to lapse a lease).
+ * No bbox: the server's default view (service area + margin), prepared at its start and shared by all clients.
+ */
+const layerUrl = (id: string) => new URL(`/api/map/basemap?layer=${id}`, window.location.href).href;
 
 const ROAD_WIDTH: Record<string, number> = { motorway: 5, trunk: 4.5, primary: 4, secondary: 3.5, tertiary: 3, residential: 2, unclassified: 2, living_street: 1.5, service: 1, footway: 0.6, path: 0.6, cycleway: 0.6, steps: 0.6, pedestrian: 1 };
 
@@ -18,9 +15,8 @@ export function BasemapLayer() {
   const map = useMap();
   useEffect(() => {
     if (!map) return;
-    let alive = true;
     for (const id of ['green', 'water', 'buildings', 'rail', 'roads']) {
-      if (!map.getSource(`base-${id}`)) map.addSource(`base-${id}`, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+      if (!map.getSource(`base-${id}`)) map.addSource(`base-${id}`, { type: 'geojson', data: layerUrl(id) });
     }
     const before = map.getStyle().layers.find((l) => !['background'].includes(l.id) && !l.id.startsWith('base-'))?.id;
     const add = (layer: Parameters<typeof map.addLayer>[0]) => {
@@ -41,17 +37,6 @@ export function BasemapLayer() {
         'line-width': ['interpolate', ['linear'], ['zoom'], 12, ['*', 0.5, ['coalesce', ['get', ['get', 'class'], ['literal', ROAD_WIDTH]], 1]], 17, ['*', 2.5, ['coalesce', ['get', ['get', 'class'], ['literal', ROAD_WIDTH]], 1]]],
       },
     });
-    loadBasemap()
-      .then((layers) => {
-        if (!alive) return;
-        for (const id of ['green', 'water', 'buildings', 'rail', 'roads']) (map.getSource(`base-${id}`) as GeoJSONSource | undefined)?.setData(layers[id]);
-      })
-      .catch(() => {
-        /* the live layers still work without a base map */
-      });
-    return () => {
-      alive = false;
-    };
   }, [map]);
   return null;
 }

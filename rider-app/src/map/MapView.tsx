@@ -91,12 +91,9 @@ function sharedMap(area: ServiceArea, attribution: string): Shared | null {
   const s0: Shared = { map, el, bounds, attribution: null, onPick: null };
   map.on('load', () => {
     (map.getSource('area') as GeoJSONSource).setData(area as unknown as SetData);
-    api
-      .basemap()
-      .then((b) => {
-        for (const k of ['roads', 'buildings', 'water', 'green', 'rail'] as const) (map.getSource(k) as GeoJSONSource).setData(b.layers[k] as unknown as SetData);
-      })
-      .catch(() => undefined); // the service area, markers and controls still show
+    // each layer by URL: MapLibre's worker fetches and parses it, the page's main thread never holds the
+    // megabytes of GeoJSON; the server's default view (service area + margin) is shared by every client
+    for (const k of ['roads', 'buildings', 'water', 'green', 'rail'] as const) (map.getSource(k) as GeoJSONSource).setData(api.basemapLayerUrl(k));
   });
   map.on('click', (ev: maplibregl.MapMouseEvent) => s0.onPick?.({ lat: ev.lngLat.lat, lon: ev.lngLat.lng }));
   setAttribution(s0, attribution);

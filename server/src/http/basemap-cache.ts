@@ -7,6 +7,9 @@ const gzip = promisify(gzipCb);
 /** Grid the requested boxes are widened to, so nearby requests share one cached answer (≈ 1.1 km × 0.7 km). */
 export const BASEMAP_GRID_DEG = 0.01;
 
+export const BASEMAP_LAYERS = ['roads', 'buildings', 'water', 'green', 'rail'] as const;
+export type BasemapLayerName = (typeof BASEMAP_LAYERS)[number];
+
 export interface BasemapBody {
   /** the JSON text, and its gzip (≈ 8× smaller), ready to send */
   readonly json: Buffer;
@@ -30,14 +33,23 @@ export function gridBox(b: BBox): { box: BBox; key: string } {
  * the event loop, and the default box is built at start-up before clients arrive.
  */
 export class BasemapCache {
-  private readonly entries = new Map<string, Promise<BasemapBody>>();
+  /** per grid box: the whole answer (`all`) and each layer on its own as a plain FeatureCollection */
+  private readonly entries = new Map<string, Promise<Record<BasemapLayerName | 'all', BasemapBody>>>();
   constructor(
     private readonly features: () => Promise<MapFeatures>,
     private readonly attribution: string,
     private readonly maxEntries = 8,
   ) {}
 
-  get(b: BBox): Promise<BasemapBody> {
+  /**
+   * The whole base map of a box, or one layer as a FeatureCollection: a map can then hand the layer's URL to
+   * MapLibre, whose worker fetches and parses it, so the page's main thread never holds megabytes of JSON.
+   */
+  async get(b: BBox, layer: BasemapLayerName | 'all' = 'all'): Promise<BasemapBody> {
+    return (await this.box(b))[layer];
+  }
+
+  private box(b: BBox): Promise<Record<BasemapLayerName | 'all', BasemapBody>> {
     const { box, key } = gridBox(b);
     let p = this.entries.get(key);
     if (p) {
@@ -57,9 +69,15 @@ export class BasemapCache {
     return this.entries.size;
   }
 
-  private async build(box: BBox, key: string): Promise<BasemapBody> {
+  private async build(box: BBox, key: string): Promise<Record<BasemapLayerName | 'all', BasemapBody>> {
     const layers = basemapLayers(await this.features(), box);
-    const json = Buffer.from(JSON.stringify({ attribution: this.attribution, bbox: [box.minLon, box.minLat, box.maxLon, box.maxLat], layers }));
-    return { json, gzip: await gzip(json, { level: 6 }), etag: `"bm-${key}-${json.length}"` };
+    const body = async (name: string, value: unknown): Promise<BasemapBody> => {
+      const json = Buffer.from(JSON.stringify(value));
+      return { json, gzip: await gzip(json, { level: 6 }), etag: `"bm-${key}-${name}-${json.length}"` };
+    };
+    const bbox = [box.minLon, box.minLat, box.maxLon, box.maxLat];
+    const out = { all: await body('all', { attribution: this.attribution, bbox, layers }) } as Record<BasemapLayerName | 'all', BasemapBody>;
+    for (const name of BASEMAP_LAYERS) out[name] = await body(name, layers[name]);
+    return out;
   }
 }

@@ -49,6 +49,16 @@ describe('base map: built once per view, sent gzipped, revalidated by ETag', () 
     expect(JSON.parse(text).bbox).toEqual([7.74, 49.42, 7.76, 49.44]);
   });
 
+  it('one layer alone comes as a GeoJSON FeatureCollection (for MapLibre to fetch in its worker)', async () => {
+    const r = await fetch(`${s.url}/api/map/basemap?layer=roads`);
+    expect(r.status).toBe(200);
+    const fc = (await r.json()) as { type: string; features: { geometry: { type: string }; properties: { class?: string } }[] };
+    expect(fc.type).toBe('FeatureCollection');
+    expect(fc.features.length).toBeGreaterThan(500);
+    expect(fc.features.every((f) => f.geometry.type === 'LineString')).toBe(true);
+    expect((await fetch(`${s.url}/api/map/basemap?layer=tiles`)).status).toBe(400);
+  });
+
   it('refuses a malformed or oversized bbox with 400 and the reason', async () => {
     for (const q of ['bbox=1,2,3', 'bbox=7.8,49.4,7.7,49.5', 'bbox=0,0,1,1', 'bbox=a,b,c,d', 'zoom=3']) {
       const r = await fetch(`${s.url}/api/map/basemap?${q}`);
