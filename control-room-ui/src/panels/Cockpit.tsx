@@ -237,7 +237,7 @@ export function Cockpit() {
             {(plan?.stops ?? []).slice(0, 8).map((s) => (
               <li key={`${s.kind}-${s.requestId}`}>
                 <span className={`stop-kind ${s.kind}`}>{s.kind === 'pickup' ? `↑ ${t('boarding')}` : `↓ ${t('alighting')}`}</span> {s.seats + s.wheelchairs} P
-                {s.wheelchairs ? ` (${s.wheelchairs} ♿)` : ''} · {s.hubId ?? `${s.lat.toFixed(4)}, ${s.lon.toFixed(4)}`} ·{' '}
+                {s.wheelchairs ? ` (${s.wheelchairs} ♿)` : ''} · {s.hubId ?? s.name ?? `${s.lat.toFixed(4)}, ${s.lon.toFixed(4)}`} ·{' '}
                 {new Date(s.arrival).toLocaleTimeString(lang === 'de' ? 'de-DE' : 'en-GB', { hour: '2-digit', minute: '2-digit' })}
               </li>
             ))}

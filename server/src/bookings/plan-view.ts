@@ -19,6 +19,15 @@ export function toPlanUpdate(p: VehiclePlan, version: number, oracle: RoadOracle
   const hubAt = (loc: Location) => hubIds.get(String(loc.id));
   const stops = p.stops.map((s) => {
     const hubId = hubAt(s.location);
+    // the street the bus stops in, so drivers read a place, not coordinates (hubs go by their id)
+    let name: string | undefined;
+    if (!hubId) {
+      try {
+        name = oracle.engine.waypoint(oracle.phantomOf(s.location)).name || undefined;
+      } catch {
+        name = undefined;
+      }
+    }
     return {
       requestId: s.requestId,
       kind: s.kind,
@@ -30,6 +39,7 @@ export function toPlanUpdate(p: VehiclePlan, version: number, oracle: RoadOracle
       seats: s.seats,
       wheelchairs: s.wheelchairs,
       ...(hubId ? { hubId } : {}),
+      ...(name ? { name } : {}),
     };
   });
   const targets: Location[] = stops.length ? p.stops.map((s) => s.location) : p.task ? [p.task.to] : [];
