@@ -211,6 +211,7 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
     openapi: () => doc,
     observeDispatch: (ms) => metrics.dispatchLatency.observe(ms / 1000),
     oracle,
+    clock,
   });
   const doc = openApiDocument(routeDefs, { title: 'KL Shuttle API', version: '0.1.0' });
   mountRoutes(router, routeDefs, tokens, (where) => metrics.inputRejected.inc({ where }));

@@ -18,8 +18,13 @@ export interface RouteDef<B = unknown, Q = unknown> {
   query?: ZodType<Q>;
   params?: Record<string, ZodType<string>>;
   responses: Record<number, string>;
-  /** response body schema for 200/201 (documentation) */
+  /** response body schema for 2xx JSON responses (documentation; checked against real responses in openapi.test.ts) */
   responseSchema?: ZodType;
+  /**
+   * success bodies that are not JSON, by media type: 'binary' (protobuf, zip) or 'text' (CSV, Prometheus). JSON
+   * stays declared too when `responseSchema` is set (routes that serve both, chosen by a query parameter).
+   */
+  produces?: Record<string, 'binary' | 'text'>;
   handler: (ctx: { req: Request; res: Response; who: Principal | null; body: B; query: Q; params: Record<string, string> }) => Promise<unknown> | unknown;
 }
 
@@ -96,9 +101,11 @@ export function errorHandler(log: { error: (o: object, msg: string) => void }) {
 /** OpenAPI 3.1 document from the route table (schemas through zod's JSON Schema export). */
 export function openApiDocument(routes: RouteDef<any, any>[], info: { title: string; version: string }): object {
   const paths: Record<string, Record<string, unknown>> = {};
-  const toSchema = (s: ZodType) => {
+  // requests are documented as accepted (input), responses as sent (output: closed objects unless declared open)
+  const toSchema = (s: ZodType, io: 'input' | 'output' = 'input') => {
     try {
-      return z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+      const { $schema: _, ...js } = z.toJSONSchema(s, { io, unrepresentable: 'any' });
+      return js;
     } catch {
       return {};
     }
@@ -111,12 +118,24 @@ export function openApiDocument(routes: RouteDef<any, any>[], info: { title: str
       for (const [name, schema] of Object.entries(js.properties ?? {})) parameters.push({ name, in: 'query', required: js.required?.includes(name) ?? false, schema });
     }
     const responses: Record<string, object> = {};
-    for (const [status, description] of Object.entries(r.responses)) {
-      const ok = Number(status) < 300;
-      responses[status] = {
-        description,
-        content: { 'application/json': { schema: ok ? (r.responseSchema ? toSchema(r.responseSchema) : {}) : { $ref: '#/components/schemas/Error' } } },
-      };
+    // what mountRoutes answers for every route of its kind, whether or not the route lists it
+    const implied: Record<number, string> = { 400: 'invalid request: unexpected or invalid query, path parameter or body' };
+    if (r.body) implied[413] = 'body larger than the limit';
+    if (r.access !== 'public') implied[401] = 'no or invalid token';
+    if (Array.isArray(r.access)) implied[403] = `roles: ${r.access.join(', ')}`;
+    for (const [status, description] of Object.entries({ ...implied, ...r.responses })) {
+      const code = Number(status);
+      if (code >= 300 && code < 400) {
+        responses[status] = { description }; // redirects and 304 carry no body
+        continue;
+      }
+      const content: Record<string, object> = {};
+      if (code >= 400) content['application/json'] = { schema: { $ref: '#/components/schemas/Error' } };
+      else {
+        if (r.responseSchema || !r.produces) content['application/json'] = { schema: r.responseSchema ? toSchema(r.responseSchema, 'output') : {} };
+        for (const [type, kind] of Object.entries(r.produces ?? {})) content[type] = { schema: kind === 'binary' ? { type: 'string', contentMediaType: type } : { type: 'string' } };
+      }
+      responses[status] = { description, content };
     }
     paths[r.path] ??= {};
     paths[r.path][r.method] = {

@@ -12,6 +12,7 @@ import { liveKpis } from '../kpi/live.ts';
 import type { RoadOracle } from '../routing/oracle.ts';
 import { ApiError, unauthorized } from './errors.ts';
 import { defineRoute, type RouteDef } from './api.ts';
+import * as R from './responses.ts';
 import { BasemapCache } from './basemap-cache.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,9 @@ import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
 import { FIXTURES_DIR } from '@kl/routing/fixtures.ts';
 import { geocoderFor } from '@kl/routing/geocode/index.ts';
 import { lineDepartures, timetableSchema, type Timetable } from '../dispatch/timetable.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { gtfsRoutes } from '../gtfs/routes.ts';
+import { openDataRoutes } from '../opendata/routes.ts';
 
 export interface RouteDeps {
   tokens: TokenService;
@@ -35,13 +39,14 @@ export interface RouteDeps {
   observeDispatch: (ms: number) => void;
   /** for direct travel times in live KPIs */
   oracle?: RoadOracle;
+  /** time for feeds and exports (the app's injected clock) */
+  clock?: Clock;
 }
 
 const RIDER_TTL_S = 180 * 24 * 3600; // the pseudonymous token lives on the device
 const STAFF_TTL_S = 12 * 3600; // one shift
 
 const emptyBody = z.strictObject({});
-const bookingView = z.object({ id: z.string(), status: z.string() }).passthrough();
 
 export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
   const STAFF = STAFF_ROLES;
@@ -49,6 +54,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
   // load the geocoder index now, at start-up, not in the middle of a live service (its first load blocks the
   // event loop for ~0.2 s from the cache, seconds on a first run, long enough to stall vehicle heartbeats)
   void geocoderFor(d.engine).catch(() => undefined);
+  const now = () => (d.clock ?? systemClock).now();
   // the same holds for the base map: the default view is built now, each other view once (see BasemapCache)
   const basemap = new BasemapCache(() => d.engine.mapFeatures(), '© OpenStreetMap contributors (ODbL)');
   const defaultBox = areaBox(d.serviceArea, 0.03, 0.02);
@@ -61,7 +67,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       access: 'public',
       body: emptyBody,
       responses: { 201: 'token issued', 400: 'invalid body' },
-      responseSchema: z.object({ token: z.string(), riderId: z.string() }),
+      responseSchema: R.riderAuthResponse,
       handler: ({ res }) => {
         const riderId = `rider_${randomBytes(9).toString('base64url')}`;
         res.status(201);
@@ -75,7 +81,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       access: 'public',
       body: loginSchema,
       responses: { 200: 'token and role', 400: 'invalid body', 401: 'wrong username or password' },
-      responseSchema: z.object({ token: z.string(), role: z.string() }),
+      responseSchema: R.loginResponse,
       handler: async ({ body }) => {
         const s = await d.staff.authenticate(body.username, body.password);
         if (!s) throw unauthorized('wrong username or password');
@@ -89,7 +95,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       access: BOOKERS,
       body: bookingCreateSchema,
       responses: { 201: 'offer', 400: 'invalid body', 401: 'no token', 403: 'role may not book', 422: 'no offer (NO_OFFER) or no road near a point (NO_ROAD)' },
-      responseSchema: bookingView,
+      responseSchema: R.bookingViewResponse,
       handler: async ({ body, who, res }) => {
         const t0 = performance.now();
         const { status, record } = await d.bookings.create(body, who!);
@@ -111,7 +117,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       params: { id: bookingIdSchema },
       body: emptyBody.optional(),
       responses: { 200: 'confirmed', 401: 'no token', 403: 'role', 404: 'no such booking of yours', 409: 'offer expired or booking not pending' },
-      responseSchema: bookingView,
+      responseSchema: R.bookingViewResponse,
       handler: async ({ params, who }) => d.bookings.view(await d.bookings.confirm(params.id, who!)),
     }),
     defineRoute({
@@ -121,7 +127,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       access: BOOKERS,
       params: { id: bookingIdSchema },
       responses: { 200: 'cancelled', 401: 'no token', 403: 'role', 404: 'no such booking of yours', 409: 'not cancellable' },
-      responseSchema: bookingView,
+      responseSchema: R.bookingViewResponse,
       handler: async ({ params, who }) => d.bookings.view(await d.bookings.cancel(params.id, who!)),
     }),
     defineRoute({
@@ -131,7 +137,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       access: 'any',
       params: { id: bookingIdSchema },
       responses: { 200: 'booking', 401: 'no token', 403: 'vehicle tokens have no bookings', 404: 'no such booking of yours' },
-      responseSchema: bookingView,
+      responseSchema: R.bookingViewResponse,
       handler: ({ params, who }) => {
         if (who!.role === 'vehicle') throw new ApiError(403, 'FORBIDDEN', 'vehicle tokens have no access to bookings');
         return d.bookings.view(d.bookings.get(params.id, who!));
@@ -143,7 +149,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       summary: 'Bookings (riders: their own; staff: all)',
       access: ['rider', ...STAFF],
       responses: { 200: 'list', 401: 'no token', 403: 'role' },
-      responseSchema: z.array(bookingView),
+      responseSchema: z.array(R.bookingViewResponse),
       handler: ({ who }) => d.bookings.list(who!).map((r) => d.bookings.view(r)),
     }),
     defineRoute({
@@ -152,6 +158,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       summary: "Delete my data: removes the rider's personal traces from bookings, keeps anonymous statistics",
       access: ['rider'],
       responses: { 200: 'deleted', 401: 'no token', 403: 'riders only' },
+      responseSchema: R.forgetRiderResponse,
       handler: async ({ who }) => ({ deleted: await d.bookings.forgetRider(who!.sub) }),
     }),
     defineRoute({
@@ -160,6 +167,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       summary: 'The fleet with live state (staff)',
       access: STAFF,
       responses: { 200: 'vehicles', 401: 'no token', 403: 'staff only' },
+      responseSchema: z.array(R.fleetVehicleResponse),
       handler: () => d.fleet.all(),
     }),
     defineRoute({
@@ -168,6 +176,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       summary: 'Transfer hubs',
       access: 'public',
       responses: { 200: 'hubs' },
+      responseSchema: z.array(R.hubResponse),
       handler: () => d.hubs,
     }),
     defineRoute({
@@ -176,6 +185,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       summary: 'Service area (GeoJSON)',
       access: 'public',
       responses: { 200: 'GeoJSON FeatureCollection' },
+      responseSchema: R.serviceAreaResponse,
       handler: () => d.serviceArea,
     }),
     defineRoute({
@@ -186,6 +196,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       access: 'public',
       query: z.strictObject({ bbox: bboxSchema.optional() }),
       responses: { 200: 'layers: roads, buildings, water, green, rail', 304: 'not modified (ETag)', 400: 'invalid bbox' },
+      responseSchema: R.basemapResponse,
       handler: async ({ query, req, res }) => {
         const b = query.bbox as [number, number, number, number] | undefined;
         const body = await basemap.get(b ? { minLon: b[0], minLat: b[1], maxLon: b[2], maxLat: b[3] } : defaultBox);
@@ -211,6 +222,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       access: 'any',
       query: routeQuerySchema,
       responses: { 200: 'OSRM route response', 400: 'invalid query', 401: 'no token', 422: 'no road near a point or no route' },
+      responseSchema: R.osrmRouteResponse,
       handler: ({ query }) => {
         const r = d.engine.route([query.from, query.to], { lang: query.lang });
         if (r.code !== 'Ok') throw new ApiError(422, r.code === 'NoSegment' ? 'NO_ROAD' : 'NO_ROUTE', r.message ?? r.code);
@@ -224,6 +236,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       access: STAFF,
       query: auditQuerySchema,
       responses: { 200: 'events', 400: 'invalid query', 401: 'no token', 403: 'staff only' },
+      responseSchema: R.auditResponse,
       handler: async ({ query }) => {
         const t = (v: unknown) => (v === undefined ? undefined : typeof v === 'number' ? v : Date.parse(String(v)));
         return d.store.readEvents({ vehicleId: query.vehicleId, from: t(query.from), to: t(query.to), limit: 5000 });
@@ -235,6 +248,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       summary: 'Live KPIs (staff), same definitions as the simulation report, no personal data',
       access: STAFF,
       responses: { 200: 'KPIs', 401: 'no token', 403: 'staff only' },
+      responseSchema: R.liveKpisResponse,
       handler: () => liveKpis(d.bookings, d.fleet, d.oracle ?? null, Date.now()),
     }),
     defineRoute({
@@ -243,6 +257,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       summary: 'Health: store and dispatcher status',
       access: 'public',
       responses: { 200: 'healthy', 503: 'unhealthy' },
+      responseSchema: R.healthResponse,
       handler: ({ res }) => {
         const h = d.health() as { ok: boolean };
         res.status(h.ok ? 200 : 503);
@@ -255,6 +270,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       summary: 'This OpenAPI 3.1 document',
       access: 'public',
       responses: { 200: 'OpenAPI document' },
+      responseSchema: R.openApiResponse,
       handler: () => d.openapi(),
     }),
     defineRoute({
@@ -263,6 +279,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       summary: 'Prometheus metrics',
       access: 'public',
       responses: { 200: 'text/plain exposition format' },
+      produces: { 'text/plain': 'text' },
       handler: async ({ res }) => {
         res.type('text/plain; version=0.0.4').send(await d.metrics());
         return undefined;
@@ -276,6 +293,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       access: 'public',
       query: geocodeQuerySchema,
       responses: { 200: 'results, best first: {label, kind: address|street|poi, lat, lon, street?, housenumber?, approximate?, inServiceArea}', 400: 'invalid query' },
+      responseSchema: R.geocodeResponse,
       handler: async ({ query }) => {
         const g = await geocoderFor(d.engine);
         const area = d.serviceArea.features[0];
@@ -289,6 +307,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       access: 'public',
       query: reverseQuerySchema,
       responses: { 200: 'result', 400: 'invalid query', 404: 'nothing named near the point' },
+      responseSchema: R.reverseGeocodeResponse,
       handler: async ({ query }) => {
         const r = (await geocoderFor(d.engine)).reverse(query.lat, query.lon);
         if (!r) throw new ApiError(404, 'NOT_FOUND', 'no address or named road near this point');
@@ -304,6 +323,7 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       params: { id: z.string().regex(/^[a-z0-9-]{1,64}$/, 'not a hub id') },
       query: departuresQuerySchema,
       responses: { 200: '{hubId, synthetic, transferBufferMin?, departures: [{lineId, headsign, time}]}', 400: 'invalid query', 404: 'no such hub' },
+      responseSchema: R.departuresResponse,
       handler: ({ params, query }) => {
         if (!d.hubs.some((h) => h.id === params.id)) throw new ApiError(404, 'NOT_FOUND', 'hub not found');
         const tt = timetable();
@@ -317,6 +337,9 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
         };
       },
     }),
+    // ---- ecosystem interfaces: GTFS-Realtime, GTFS static (Flex), open-data KPIs
+    ...gtfsRoutes({ fleet: d.fleet, bookings: d.bookings, hubs: d.hubs, serviceArea: d.serviceArea, now }),
+    ...openDataRoutes({ bookings: d.bookings, hubs: d.hubs, now }),
   ];
 }
 

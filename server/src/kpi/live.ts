@@ -1,6 +1,7 @@
 import type { BookingService } from '../bookings/service.ts';
 import type { FleetRegistry } from '../fleet/registry.ts';
 import type { RoadOracle } from '../routing/oracle.ts';
+import type { BookingRecord } from '../store/types.ts';
 import { computeKpis, type Kpis, type TripOutcome } from './kpis.ts';
 
 /**
@@ -14,33 +15,35 @@ export interface LiveKpis {
   occupancyNow: number | null;
 }
 
-export function liveKpis(bookings: BookingService, fleet: FleetRegistry, oracle: RoadOracle | null, now: number): LiveKpis {
-  const trips: TripOutcome[] = [];
-  for (const r of bookings.all()) {
-    const promise = bookings.dispatcherRef.booking(r.id)?.promise;
-    const status = r.status === 'no_show' ? 'no_show' : r.status;
-    let directMs = 0;
-    if (oracle && r.status === 'completed') {
-      try {
-        directMs = oracle.time(oracle.locate(r.pickup.lat, r.pickup.lon), oracle.locate(r.dropoff.lat, r.dropoff.lon)) * 1000;
-      } catch {
-        directMs = 0;
-      }
+/** A booking record as a KPI trip (kpis.ts); the direct time needs the road oracle (0 without it). */
+export function tripOutcomeOf(r: BookingRecord, bookings: Pick<BookingService, 'dispatcherRef'>, oracle: RoadOracle | null): TripOutcome {
+  const promise = bookings.dispatcherRef.booking(r.id)?.promise;
+  const status = r.status === 'no_show' ? 'no_show' : r.status;
+  let directMs = 0;
+  if (oracle && r.status === 'completed') {
+    try {
+      directMs = oracle.time(oracle.locate(r.pickup.lat, r.pickup.lon), oracle.locate(r.dropoff.lat, r.dropoff.lon)) * 1000;
+    } catch {
+      directMs = 0;
     }
-    trips.push({
-      id: r.id,
-      status,
-      ...(r.rejection ? { rejectionReason: r.rejection.reason } : {}),
-      requestedAt: r.createdAt,
-      desired: r.departAt !== undefined ? { type: 'departure', time: r.departAt } : r.arriveBy !== undefined ? { type: 'arrival', time: r.arriveBy } : { type: 'now', time: r.createdAt },
-      ...(r.offer ? { promise: { pickupFrom: r.offer.pickupFrom, pickupTo: r.offer.pickupTo, maxRideMs: promise?.maxRideMs ?? Infinity, latestArrival: promise?.latestArrival } } : {}),
-      ...(r.pickedUpAt !== undefined ? { pickedUpAt: r.pickedUpAt, departedAt: r.pickedUpAt } : {}),
-      ...(r.droppedOffAt !== undefined ? { droppedOffAt: r.droppedOffAt } : {}),
-      directMs,
-      passengers: r.passengers,
-      ...(r.dropoff.hubId ? { hubId: r.dropoff.hubId } : r.pickup.hubId ? { hubId: r.pickup.hubId } : {}),
-    });
   }
+  return {
+    id: r.id,
+    status,
+    ...(r.rejection ? { rejectionReason: r.rejection.reason } : {}),
+    requestedAt: r.createdAt,
+    desired: r.departAt !== undefined ? { type: 'departure', time: r.departAt } : r.arriveBy !== undefined ? { type: 'arrival', time: r.arriveBy } : { type: 'now', time: r.createdAt },
+    ...(r.offer ? { promise: { pickupFrom: r.offer.pickupFrom, pickupTo: r.offer.pickupTo, maxRideMs: promise?.maxRideMs ?? Infinity, latestArrival: promise?.latestArrival } } : {}),
+    ...(r.pickedUpAt !== undefined ? { pickedUpAt: r.pickedUpAt, departedAt: r.pickedUpAt } : {}),
+    ...(r.droppedOffAt !== undefined ? { droppedOffAt: r.droppedOffAt } : {}),
+    directMs,
+    passengers: r.passengers,
+    ...(r.dropoff.hubId ? { hubId: r.dropoff.hubId } : r.pickup.hubId ? { hubId: r.pickup.hubId } : {}),
+  };
+}
+
+export function liveKpis(bookings: BookingService, fleet: FleetRegistry, oracle: RoadOracle | null, now: number): LiveKpis {
+  const trips = bookings.all().map((r) => tripOutcomeOf(r, bookings, oracle));
   const kpis = computeKpis(trips, { vehicleKm: 0, emptyKm: 0, passengerKm: 0, energyKWh: 0, driverBusyMs: 0, driverShiftMs: 0 });
   let seats = 0, used = 0;
   for (const v of fleet.all()) {
