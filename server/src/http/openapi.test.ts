@@ -123,6 +123,7 @@ const cases: Record<string, () => Promise<Call[]>> = {
   ],
   'GET /api/map/basemap': async () => [
     { path: '/api/map/basemap?bbox=7.75,49.42,7.76,49.43', status: 200 },
+    { path: '/api/map/basemap?layer=water', status: 200 },
     { path: '/api/map/basemap?bbox=7.76,49.42,7.75,49.43', status: 400 },
   ],
   'GET /api/route': async () => [

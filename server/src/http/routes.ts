@@ -13,7 +13,7 @@ import type { RoadOracle } from '../routing/oracle.ts';
 import { ApiError, unauthorized } from './errors.ts';
 import { defineRoute, type RouteDef } from './api.ts';
 import * as R from './responses.ts';
-import { BasemapCache } from './basemap-cache.ts';
+import { BASEMAP_LAYERS, BasemapCache } from './basemap-cache.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import booleanPointInPolygon from '@turf/boolean-point-in-polygon';
@@ -194,12 +194,12 @@ export function apiRoutes(d: RouteDeps): RouteDef<any, any>[] {
       summary:
         'Offline base map layers (GeoJSON) from the OSM extract for bbox=minLon,minLat,maxLon,maxLat (widened to a 0.01° grid; default: the service area with a margin). Sent gzipped when the client accepts it.',
       access: 'public',
-      query: z.strictObject({ bbox: bboxSchema.optional() }),
-      responses: { 200: 'layers: roads, buildings, water, green, rail', 304: 'not modified (ETag)', 400: 'invalid bbox' },
+      query: z.strictObject({ bbox: bboxSchema.optional(), layer: z.enum(BASEMAP_LAYERS).optional() }),
+      responses: { 200: '{attribution, bbox, layers: {roads, buildings, water, green, rail}}, or with layer= that layer alone as a GeoJSON FeatureCollection', 304: 'not modified (ETag)', 400: 'invalid bbox' },
       responseSchema: R.basemapResponse,
       handler: async ({ query, req, res }) => {
         const b = query.bbox as [number, number, number, number] | undefined;
-        const body = await basemap.get(b ? { minLon: b[0], minLat: b[1], maxLon: b[2], maxLat: b[3] } : defaultBox);
+        const body = await basemap.get(b ? { minLon: b[0], minLat: b[1], maxLon: b[2], maxLat: b[3] } : defaultBox, query.layer ?? 'all');
         res.setHeader('cache-control', 'public, max-age=3600');
         res.setHeader('etag', body.etag);
         res.setHeader('vary', 'accept-encoding');
