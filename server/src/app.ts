@@ -18,6 +18,7 @@ import { systemClock, type Clock } from './core/clock.ts';
 import { Rng } from './core/rng.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { timetableSchema } from './dispatch/timetable.ts';
+import { loadFleetFile } from './fleet/fleet-file.ts';
 import { FleetRegistry, type VehicleDef } from './fleet/registry.ts';
 import { attachRealtime, type Realtime } from './fleet/realtime.ts';
 import { attachReplay } from './replay/replay.ts';
@@ -62,11 +63,6 @@ export interface App {
   isDispatchLeader(): boolean;
 }
 
-function loadFleet(file: string): VehicleDef[] {
-  const j = JSON.parse(readFileSync(file, 'utf8')) as { vehicles: VehicleDef[] };
-  return j.vehicles;
-}
-
 /** Token secret: configured, or generated once and kept in DATA_DIR so tokens survive a restart. */
 function tokenSecret(config: ServerConfig): Buffer {
   if (config.authSecret) return Buffer.from(config.authSecret);
@@ -91,9 +87,11 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
   const serviceArea: ServiceArea = loadServiceArea();
   const staffFile = config.staffFile ?? join(FIXTURES_DIR, 'staff.json');
   const staff = loadStaff(staffFile, config.production);
-  const fleetDefs = deps.fleet ?? loadFleet(join(FIXTURES_DIR, 'fleet.json'));
-  if (config.production && !deps.fleet && (JSON.parse(readFileSync(join(FIXTURES_DIR, 'fleet.json'), 'utf8')) as { demo?: boolean }).demo) {
-    throw new Error('fixtures/fleet.json holds demo vehicle keys, refused with NODE_ENV=production');
+  const fleetFile = config.fleetFile ?? join(FIXTURES_DIR, 'fleet.json');
+  const fleetSource = deps.fleet ? null : loadFleetFile(fleetFile);
+  const fleetDefs = deps.fleet ?? fleetSource!.vehicles;
+  if (config.production && fleetSource?.demo) {
+    throw new Error(`${fleetFile} holds demo vehicle keys, refused with NODE_ENV=production (set FLEET_FILE)`);
   }
   const tokens = new TokenService(tokenSecret(config));
   const metrics = new Metrics();

@@ -25,6 +25,7 @@ const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
   AUTH_SECRET: z.string().min(16).optional(),
   STAFF_FILE: z.string().optional(),
+  FLEET_FILE: z.string().optional(),
   INSTANCE_ID: z.string().optional(),
   TELEOP_LEASE_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).optional(),
   TELEOP_LATENCY_BUDGET_MS: z.coerce.number().int().min(10).max(10_000).optional(),
@@ -66,6 +67,8 @@ export interface ServerConfig {
   authSecret?: string;
   /** staff logins; the demo file fixtures/staff.json is refused in production */
   staffFile?: string;
+  /** the buses and their key hashes; default fixtures/fleet.json (demo keys, refused in production) */
+  fleetFile?: string;
   instanceId: string;
   teleop?: TeleopSettings;
 }
@@ -91,6 +94,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     production: e.NODE_ENV === 'production',
     authSecret: e.AUTH_SECRET,
     staffFile: e.STAFF_FILE,
+    fleetFile: e.FLEET_FILE,
     instanceId: e.INSTANCE_ID ?? `${process.pid}`,
     teleop: {
       ...(e.TELEOP_LEASE_TIMEOUT_MS !== undefined ? { leaseTimeoutMs: e.TELEOP_LEASE_TIMEOUT_MS } : {}),

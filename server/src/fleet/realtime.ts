@@ -52,6 +52,12 @@ export interface Realtime {
   stop(): void;
 }
 
+/**
+ * fleet:state: a bus's state goes out at most FANOUT_GAP_MS after it arrived, merged with whatever else arrives
+ * meanwhile (so ≤ 50 messages a second per console however many buses); changes that come without a state
+ * (teleoperation view, link) go out at FANOUT_HZ.
+ */
+const FANOUT_GAP_MS = 20;
 const FANOUT_HZ = 10;
 const DISPATCH_UPDATE_MS = 1000;
 const RIDER_UPDATE_MS = 1000;
@@ -176,6 +182,7 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
       }
       const now = clock.now();
       if (!fleet.update(id, parsed.data, now)) return;
+      fanoutSoon();
       teleop.vehicleState(id, parsed.data);
       for (const f of onVehicleState) f(id);
       // While the bus stands at a stop the dispatcher keeps the arrival time it was given (resetting it to "now"
@@ -269,10 +276,19 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
   });
   teleop.start();
 
-  const fanout = setInterval(() => {
-    const delta = fleet.delta(clock.now());
+  let lastFanout = -Infinity;
+  let fanoutTimer: NodeJS.Timeout | null = null;
+  const flushFleet = () => {
+    if (fanoutTimer) clearTimeout(fanoutTimer);
+    fanoutTimer = null;
+    lastFanout = clock.now();
+    const delta = fleet.delta(lastFanout);
     if (delta) leitstand.emit('fleet:state', delta);
-  }, 1000 / FANOUT_HZ);
+  };
+  const fanoutSoon = () => {
+    fanoutTimer ??= setTimeout(flushFleet, Math.max(0, FANOUT_GAP_MS - (clock.now() - lastFanout)));
+  };
+  const fanout = setInterval(flushFleet, 1000 / FANOUT_HZ);
   const riderTimer = setInterval(() => {
     const t = clock.now();
     for (const r of bookings.all()) {
@@ -302,6 +318,7 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
     stop() {
       teleop.stop();
       clearInterval(fanout);
+      if (fanoutTimer) clearTimeout(fanoutTimer);
       clearInterval(riderTimer);
     },
   };

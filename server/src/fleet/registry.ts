@@ -123,6 +123,7 @@ export class FleetRegistry {
       latencyMs: t ? t.latencyMs : l.latencyMs,
       permittedSpeed: t ? t.permittedSpeed : (s?.permittedSpeed ?? null),
       receivedAt: l.receivedAt,
+      sentAt: s?.sentAt,
       online: l.online,
     };
   }

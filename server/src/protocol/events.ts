@@ -66,6 +66,8 @@ export interface FleetVehicle {
   permittedSpeed: number | null;
   /** epoch ms when the server received the last state */
   receivedAt: number;
+  /** the bus's own send time of that state (`vehicle:state` sentAt, the bus's clock); absent before the first */
+  sentAt?: number;
   online: boolean;
 }
 export interface FleetState {

@@ -3,7 +3,8 @@ import type { Clock } from '../core/clock.ts';
 import type { Rng } from '../core/rng.ts';
 import type { Ack, TeleopPing, VehicleClientToServer, VehicleServerToClient } from '../protocol/events.ts';
 import { pingSchema, vehicleCommandSchema, vehicleDirectiveSchema } from '../teleop/protocol.ts';
-import type { Result } from '../teleop/types.ts';
+import type { Result, VehicleCommand } from '../teleop/types.ts';
+import type { VehicleStateMsg } from '../protocol/schemas.ts';
 import { VehicleSafety, type SafetyConfig, type SafetyOutput } from '../teleop/vehicleSafety.ts';
 import { BusController } from './bus-controller.ts';
 
@@ -20,6 +21,9 @@ export interface AgentOptions {
   hz?: number;
   /** the bus's own safety layer (dead-man 500 ms, command age 500 ms) */
   safety?: Partial<SafetyConfig>;
+  /** measurement hooks (server/load): every state message as it is sent, every forwarded command on arrival */
+  onSent?: (msg: VehicleStateMsg) => void;
+  onCommand?: (c: VehicleCommand) => void;
 }
 
 /**
@@ -67,6 +71,9 @@ export class VehicleAgent {
       reconnectionDelayMax: 3000,
     });
     this.socket = socket;
+    // only what reaches the transport counts as sent (a volatile state is discarded while the link is busy)
+    const onSent = this.o.onSent;
+    if (onSent) socket.onAnyOutgoing((event, msg) => event === 'vehicle:state' && onSent(msg as VehicleStateMsg));
     socket.on('plan:update', (p) => this.bus.setPlan(p));
     socket.on('teleop:directive', (d: unknown) => {
       const p = vehicleDirectiveSchema.safeParse(d);
@@ -79,6 +86,7 @@ export class VehicleAgent {
       const reply = typeof ack === 'function' ? (ack as (r: Ack<{ accepted: true }>) => void) : () => {};
       const p = vehicleCommandSchema.safeParse(c);
       if (!p.success) return reply({ error: { code: 'INVALID', message: 'malformed command' } });
+      this.o.onCommand?.(p.data);
       const now = this.o.clock.now();
       const res: Result<{ accepted: true }> = this.safety.onCommand(p.data, now, this.bus.model.speed);
       this.safetyTick(now);

@@ -302,7 +302,7 @@ export class TeleopService {
   vehicleState(vehicleId: string, msg: VehicleStateMsg): void {
     this.center.vehicleReport(vehicleId, { speed: msg.speed, mode: msg.mode === 'offline' ? undefined : msg.mode, stamp: msg.teleopStamp });
     this.checkBattery(vehicleId, msg.soc);
-    this.after();
+    this.flush(); // no re-arm: a report only moves deadlines later (see pong)
   }
 
   // ---------------------------------------------------------------- /leitstand
@@ -512,7 +512,9 @@ export class TeleopService {
     }
     st!.out.delete(p.data.n);
     feed(Math.max(0, this.clock.now() - sent));
-    this.after();
+    // Reports and RTT samples (thousands a second with 200 buses) only move the core's deadlines later, and the
+    // timer is never more than maxTickMs away: re-arming it (nextDeadline() walks every bus) is left to the timer.
+    this.flush();
   }
 
   // ---------------------------------------------------------------- outputs
@@ -700,7 +702,12 @@ export class TeleopService {
       const sv = this.stateView(v, now);
       this.d.fleet.setTeleop(id, { mode: v.mode, driver: v.holder, latencyMs: sv.latencyMs, permittedSpeed: sv.permittedSpeed });
       const { t: _t, speed: _speed, latencyMs, permittedSpeed, speedFactor: _f, ...discrete } = sv;
-      const key = JSON.stringify([discrete, latencyMs === null ? null : Math.round(latencyMs / 10), Math.round(permittedSpeed * 10)]);
+      // The exact latency goes out in fleet:state (10 Hz) anyway; here only its class and the permitted speed in
+      // 0.5 m/s steps count as a change: a few ms of RTT jitter on 200 buses must not become a stream of
+      // teleop:state messages to every console.
+      const c = this.center.config;
+      const latencyClass = latencyMs === null ? null : latencyMs <= c.latencyBudgetMs ? 0 : latencyMs <= c.latencyHardLimitMs ? 1 : 2;
+      const key = JSON.stringify([discrete, latencyClass, Math.round(permittedSpeed * 2)]);
       if (this.lastStateKey.get(id) !== key) {
         this.lastStateKey.set(id, key);
         this.d.leitstand.emit('teleop:state', sv);

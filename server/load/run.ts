@@ -1,0 +1,278 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LeitstandAlert } from '../src/protocol/events.ts';
+import { FanoutTracker, LoadConsole, LoadDriver, TeleopTracker } from './consoles.ts';
+import { loadPlan, writeLoadFixtures } from './fixtures.ts';
+import { apiCall } from './net.ts';
+import { BookingTracker, LoadRiders } from './riders.ts';
+import { ResourceMonitor, startServerChild, tail, type ResourceSample, type ServerChild } from './server-process.ts';
+import type { Summary } from './stats.ts';
+import { LoadFleet } from './vehicles.ts';
+
+export interface LoadOptions {
+  vehicles: number;
+  consoles: number;
+  /** consoles logged in as drivers, each holding one bus and sending commands */
+  drivers: number;
+  riders: number;
+  bookingsPerMin: number;
+  /** vehicle state rate */
+  hz: number;
+  /** measured seconds (after connecting everything and a short settle) */
+  durationS: number;
+  /** ms between two commands of one driver */
+  commandIntervalMs: number;
+  seed: number;
+  /** a running server (its FLEET_FILE/STAFF_FILE from `--write-fixtures`); else a child server is started */
+  url?: string;
+  /** the child server uses this Redis (store and socket.io adapter) */
+  redisUrl?: string;
+  /** write a CPU profile of the child server (node --cpu-prof) into this directory */
+  cpuProfileDir?: string;
+  /** reporting windows (soak: 60 s) */
+  windowS?: number;
+  onWindow?: (w: WindowResult) => void;
+  log?: (line: string) => void;
+}
+
+export interface WindowResult {
+  index: number;
+  /** seconds since recording started, at the window's end */
+  endS: number;
+  serverRssMB: number | null;
+  /** lowest heap used in the window: the floor after garbage collections */
+  serverHeapMinMB: number | null;
+  serverCpuPct: number | null;
+  serverLagMaxMs: number | null;
+  fanoutP99Ms: number | null;
+  teleopP99Ms: number | null;
+  bookingP99Ms: number | null;
+  dropped: number;
+  load1: number;
+}
+
+export interface LoadResult {
+  options: Omit<LoadOptions, 'onWindow' | 'log'>;
+  server: { url: string; pid: number | null; child: boolean };
+  connected: { vehicles: number; consoles: number; riders: number };
+  loadAvgBefore: number[];
+  loadAvgAfter: number[];
+  measuredS: number;
+  fanout: { latency: Summary | null; sent: number; fannedOut: number; merged: number; expected: number; delivered: number; dropped: number; unmatched: number };
+  teleop: { roundTrip: Summary | null; oneWay: Summary | null; outcomes: Record<string, number>; heartbeatErrors: Record<string, number>; unanswered: number; recoveries: number };
+  bookings: { offer: Summary | null; confirm: Summary | null; total: Summary | null; outcomes: Record<string, number> };
+  /** what one console and one rider app received over the whole run, by event */
+  received: { console: Record<string, number>; rider: Record<string, number> };
+  /** Leitstand alerts raised while recording, by type (mrm, link_loss, latency_over_budget, …) */
+  alerts: Record<string, number>;
+  resources: {
+    serverCpuPct: Stat;
+    serverWriteMBs: Stat;
+    serverRssMB: Stat & { first: number | null; last: number | null };
+    serverHeapMB: Stat;
+    /** per-second p99 of the server's event-loop delay: median and worst second; max = longest single delay */
+    serverLagMs: { p99Median: number | null; p99Worst: number | null; max: number | null };
+    loadCpuPct: Stat;
+    loadLagMs: { p99Median: number | null; p99Worst: number | null; max: number | null };
+    load1: Stat;
+  };
+  windows: WindowResult[];
+  samples: ResourceSample[];
+}
+interface Stat {
+  mean: number | null;
+  max: number | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const SETTLE_MS = 3000;
+/** a state not at every console this long after it was sent counts as dropped there */
+const DELIVERY_HORIZON_MS = 10_000;
+
+/**
+ * One load run: server (child or given), consoles, riders, vehicles, drivers; then `durationS` of recording;
+ * then everything is taken down again (also on failure), and the figures come back.
+ */
+export async function runLoad(o: LoadOptions): Promise<LoadResult> {
+  const log = o.log ?? (() => {});
+  const dir = mkdtempSync(join(tmpdir(), 'kl-load-'));
+  const cleanup: (() => unknown)[] = [];
+  const loadAvgBefore = loadavg();
+  try {
+    let server: ServerChild | null = null;
+    let url = o.url?.replace(/\/$/, '');
+    if (!url) {
+      log(`writing a fleet of ${o.vehicles} buses and ${o.consoles} console logins to ${dir}`);
+      const fx = await writeLoadFixtures(dir, o);
+      log('starting the server (child process, simulated fleet and demand off)');
+      server = await startServerChild({ dataDir: dir, fleetFile: fx.fleetFile, staffFile: fx.staffFile, redisUrl: o.redisUrl, cpuProfileDir: o.cpuProfileDir });
+      cleanup.push(() => server!.stop());
+      url = server.url;
+      log(`server ${url} (pid ${server.pid})`);
+    }
+    const plan = loadPlan(o);
+    const monitor = new ResourceMonitor(url, server?.pid ?? null, () => loadavg()[0]);
+    monitor.start();
+    cleanup.push(() => monitor.stop());
+
+    const fanout = new FanoutTracker(o.consoles);
+    const teleop = new TeleopTracker();
+    const bookingTracker = new BookingTracker();
+    const alerts = new Map<string, LeitstandAlert>();
+
+    log(`${o.consoles} consoles log in and connect`);
+    const consoles = plan.consoles.map((c, i) => new LoadConsole(c.username, c.role, fanout, i === 0 ? alerts : null));
+    cleanup.push(() => consoles.forEach((c) => c.close()));
+    for (let i = 0; i < consoles.length; i += 10) {
+      await Promise.all(
+        consoles.slice(i, i + 10).map(async (c) => {
+          const r = await apiCall(url!, 'POST', '/api/auth/login', undefined, { username: c.username, password: c.username });
+          if (r.status !== 200) throw new Error(`login ${c.username}: HTTP ${r.status} ${JSON.stringify(r.json)} (a server started elsewhere needs FLEET_FILE/STAFF_FILE from --write-fixtures)`);
+          await c.connect(url!, r.json.token);
+        }),
+      );
+    }
+
+    log(`${o.riders} riders get tokens and connect`);
+    const riders = new LoadRiders(url, o.riders, o.bookingsPerMin, o.seed, bookingTracker);
+    cleanup.push(() => riders.close());
+    await riders.connect();
+
+    log(`${o.vehicles} vehicle agents connect (${o.hz} Hz)`);
+    const fleet = new LoadFleet(url, plan.vehicles, { hz: o.hz, seed: o.seed, fanout, teleop });
+    cleanup.push(() => fleet.stop());
+    await fleet.start();
+
+    log(`${o.drivers} drivers take a bus each`);
+    const drivers = consoles
+      .filter((c) => c.role === 'driver')
+      .slice(0, o.drivers)
+      .map((c, i) => new LoadDriver(c, plan.vehicles[Math.floor((i * o.vehicles) / o.drivers)].id, teleop, o.commandIntervalMs));
+    cleanup.push(() => drivers.forEach((d) => d.stop()));
+    await Promise.all(drivers.map((d) => d.start()));
+
+    riders.start();
+    await sleep(SETTLE_MS);
+
+    log(`recording for ${o.durationS} s`);
+    const recordFrom = Date.now();
+    const t0 = performance.now();
+    fanout.recording = teleop.recording = bookingTracker.recording = true;
+    const firstSample = monitor.samples.length;
+    const windows: WindowResult[] = [];
+    const windowMs = (o.windowS ?? o.durationS) * 1000;
+    let windowStart = { sample: firstSample, dropped: 0 };
+    const sweeper = setInterval(() => fanout.sweep(DELIVERY_HORIZON_MS), 1000);
+    cleanup.push(() => clearInterval(sweeper));
+    const closeWindow = (endS: number) => {
+      const ss = monitor.samples.slice(windowStart.sample);
+      const w: WindowResult = {
+        index: windows.length + 1,
+        endS,
+        serverRssMB: mean(ss.map((s) => s.serverRssMB)),
+        serverHeapMinMB: min(ss.map((s) => s.serverHeapMB)),
+        serverCpuPct: mean(ss.map((s) => s.serverCpuPct)),
+        serverLagMaxMs: max(ss.map((s) => s.serverLagMaxMs)),
+        fanoutP99Ms: fanout.window.summary()?.p99 ?? null,
+        teleopP99Ms: teleop.window.summary()?.p99 ?? null,
+        bookingP99Ms: bookingTracker.window.summary()?.p99 ?? null,
+        dropped: fanout.dropped - windowStart.dropped,
+        load1: loadavg()[0],
+      };
+      fanout.window.reset();
+      teleop.window.reset();
+      bookingTracker.window.reset();
+      windowStart = { sample: monitor.samples.length, dropped: fanout.dropped };
+      windows.push(w);
+      o.onWindow?.(w);
+    };
+    const end = t0 + o.durationS * 1000;
+    for (let next = t0 + windowMs; ; next += windowMs) {
+      await sleep(Math.max(0, Math.min(next, end) - performance.now()));
+      if (o.windowS && next <= end + 1) closeWindow(Math.round((performance.now() - t0) / 1000));
+      if (next >= end) break;
+    }
+    fanout.recording = teleop.recording = bookingTracker.recording = false;
+    const measuredS = (performance.now() - t0) / 1000;
+    log('stopping: bookings in flight finish, last deliveries arrive');
+    await riders.stop();
+    await sleep(1500);
+    fanout.sweep(0);
+    const samples = monitor.samples.slice(firstSample);
+    const connected = { vehicles: fleet.connected, consoles: consoles.filter((c) => c.socket?.connected).length, riders: o.riders };
+    const lagP99s = (f: (s: ResourceSample) => number | null) => samples.map(f).filter((x): x is number => x !== null).sort((a, b) => a - b);
+    const serverLag = lagP99s((s) => s.serverLagP99Ms);
+    const loadLag = lagP99s((s) => s.loadLagP99Ms);
+    const alertCounts: Record<string, number> = {};
+    for (const a of alerts.values()) if (a.t >= recordFrom) alertCounts[a.type] = (alertCounts[a.type] ?? 0) + 1;
+    const { onWindow: _w, log: _l, ...options } = o;
+    return {
+      options,
+      server: { url, pid: server?.pid ?? null, child: server !== null },
+      connected,
+      loadAvgBefore,
+      loadAvgAfter: loadavg(),
+      measuredS,
+      fanout: {
+        latency: fanout.latency.summary(),
+        sent: fanout.sent,
+        fannedOut: fanout.fannedOut,
+        merged: fanout.merged,
+        expected: fanout.fannedOut * o.consoles,
+        delivered: fanout.delivered,
+        dropped: fanout.dropped,
+        unmatched: fanout.unmatched,
+      },
+      teleop: {
+        roundTrip: teleop.roundTrip.summary(),
+        oneWay: teleop.oneWay.summary(),
+        outcomes: teleop.outcomes.toJSON(),
+        heartbeatErrors: teleop.heartbeatErrors.toJSON(),
+        unanswered: teleop.unanswered,
+        recoveries: drivers.reduce((n, d) => n + d.recoveries, 0),
+      },
+      bookings: { offer: bookingTracker.offer.summary(), confirm: bookingTracker.confirm.summary(), total: bookingTracker.total.summary(), outcomes: bookingTracker.outcomes.toJSON() },
+      alerts: alertCounts,
+      received: { console: consoles[0].received.toJSON(), rider: riders.received.toJSON() },
+      resources: {
+        serverCpuPct: stat(samples.map((s) => s.serverCpuPct)),
+        serverWriteMBs: stat(samples.map((s) => s.serverWriteMBs)),
+        serverRssMB: { ...stat(samples.map((s) => s.serverRssMB)), first: samples[0]?.serverRssMB ?? null, last: samples.at(-1)?.serverRssMB ?? null },
+        serverHeapMB: stat(samples.map((s) => s.serverHeapMB)),
+        serverLagMs: { p99Median: quantile(serverLag, 0.5), p99Worst: serverLag.at(-1) ?? null, max: max(samples.map((s) => s.serverLagMaxMs)) },
+        loadCpuPct: stat(samples.map((s) => s.loadCpuPct)),
+        loadLagMs: { p99Median: quantile(loadLag, 0.5), p99Worst: loadLag.at(-1) ?? null, max: max(samples.map((s) => s.loadLagMaxMs)) },
+        load1: stat(samples.map((s) => s.load1)),
+      },
+      windows,
+      samples,
+    };
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw new Error(`${msg}${o.url ? '' : `\n--- server log (tail) ---\n${tail(join(dir, 'server.log'))}`}`);
+  } finally {
+    for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const nums = (xs: (number | null)[]) => xs.filter((x): x is number => x !== null && Number.isFinite(x));
+function mean(xs: (number | null)[]): number | null {
+  const v = nums(xs);
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+}
+function max(xs: (number | null)[]): number | null {
+  const v = nums(xs);
+  return v.length ? Math.max(...v) : null;
+}
+function min(xs: (number | null)[]): number | null {
+  const v = nums(xs);
+  return v.length ? Math.min(...v) : null;
+}
+function stat(xs: (number | null)[]): Stat {
+  return { mean: mean(xs), max: max(xs) };
+}
+function quantile(sorted: number[], q: number): number | null {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null;
+}

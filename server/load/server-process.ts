@@ -1,0 +1,217 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+export interface ServerChild {
+  url: string;
+  pid: number;
+  logFile: string;
+  /** SIGTERM (the server shuts down cleanly and writes its CPU profile), SIGKILL after 15 s */
+  stop(): Promise<void>;
+}
+
+/**
+ * The server under test as a child process of its own (so its CPU and memory are measured apart from the load),
+ * started as `npm start` starts it (main.ts under tsx) with the simulated fleet and demand off: all load is ours.
+ * PORT=0: main.ts prints the port it got. Its output goes to `<dataDir>/server.log`.
+ */
+export async function startServerChild(o: { dataDir: string; fleetFile: string; staffFile: string; redisUrl?: string; cpuProfileDir?: string; startTimeoutMs?: number }): Promise<ServerChild> {
+  const logFile = join(o.dataDir, 'server.log');
+  const log = createWriteStream(logFile);
+  const args = ['--import', 'tsx', ...(o.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfileDir] : []), join(ROOT, 'server', 'src', 'main.ts')];
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      SIM: 'off',
+      SIM_DEMAND_PER_HOUR: '0',
+      DATA_DIR: o.dataDir,
+      FLEET_FILE: o.fleetFile,
+      STAFF_FILE: o.staffFile,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'development',
+      // never the caller's REDIS_URL by accident (tests export one): Redis only when asked, under a prefix of its own
+      REDIS_URL: o.redisUrl ?? '',
+      REDIS_PREFIX: `kl-load-${process.pid}:`,
+    },
+  });
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  // never leave the server behind, whatever ends this process
+  const orphan = () => child.kill('SIGKILL');
+  process.once('exit', orphan);
+  void exited.then(() => process.off('exit', orphan));
+  const url = await new Promise<string>((res, rej) => {
+    let out = '';
+    const timer = setTimeout(() => rej(new Error(`server did not start within ${(o.startTimeoutMs ?? 180_000) / 1000} s (log: ${logFile})`)), o.startTimeoutMs ?? 180_000);
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /Rider app:\s+(http:\/\/[^\s/]+)\//.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        res(m[1]);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      rej(new Error(`server exited with code ${code} before it listened:\n${tail(logFile)}`));
+    });
+  });
+  return {
+    url,
+    pid: child.pid!,
+    logFile,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(t);
+      log.end();
+    },
+  };
+}
+
+export function tail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/**
+ * CPU seconds, resident memory and bytes written (sockets included) of a process from /proc (Linux), readable even
+ * while its event loop is stuck.
+ */
+export function procUsage(pid: number): { cpuSeconds: number; rssBytes: number; writtenBytes: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the command name (which may contain spaces): state is field 3, utime/stime are 14/15
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]);
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const wchar = /wchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return { cpuSeconds: ticks / CLK_TCK, rssBytes: rss ? Number(rss[1]) * 1024 : NaN, writtenBytes: wchar ? Number(wchar[1]) : NaN };
+  } catch {
+    return null;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on (sysconf is not reachable from node) */
+const CLK_TCK = 100;
+
+/** Prometheus text → name (with labels) → value. */
+export function parseMetrics(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+export interface ResourceSample {
+  /** ms since the monitor started */
+  t: number;
+  serverCpuPct: number | null;
+  /** what the server wrote (almost all of it to sockets), MB/s; only for a child server */
+  serverWriteMBs: number | null;
+  serverRssMB: number | null;
+  serverHeapMB: number | null;
+  /** the server's event-loop delay over the last second (/metrics, monitorEventLoopDelay): p99 and max, ms */
+  serverLagP99Ms: number | null;
+  serverLagMaxMs: number | null;
+  loadCpuPct: number;
+  loadLagP99Ms: number;
+  loadLagMaxMs: number;
+  load1: number;
+}
+
+/**
+ * Samples once a second: the server's CPU and RSS (from /proc when it is our child, else its /metrics), heap and
+ * event-loop delay (/metrics), and the load generator's own CPU and event-loop delay (a busy load generator
+ * inflates the latencies it measures, so it is reported beside them).
+ */
+export class ResourceMonitor {
+  readonly samples: ResourceSample[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly t0 = performance.now();
+  private lastServer: { t: number; cpu: number } | null = null;
+  private lastWritten: { t: number; bytes: number } | null = null;
+  private lastLoad = { t: performance.now(), cpu: process.cpuUsage() };
+  private readonly loop = monitorEventLoopDelay({ resolution: 10 });
+  private busy = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly pid: number | null,
+    private readonly loadAvg: () => number,
+  ) {}
+
+  start(): void {
+    this.loop.enable();
+    this.timer = setInterval(() => void this.sample(), 1000);
+  }
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.loop.disable();
+  }
+
+  private async sample(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const now = performance.now();
+      const metrics = await fetch(`${this.url}/metrics`, { signal: AbortSignal.timeout(5000) })
+        .then((r) => r.text())
+        .then(parseMetrics)
+        .catch(() => null);
+      const proc = this.pid !== null ? procUsage(this.pid) : null;
+      const cpu = proc?.cpuSeconds ?? metrics?.get('kl_node_process_cpu_seconds_total') ?? null;
+      const rss = proc?.rssBytes ?? metrics?.get('kl_node_process_resident_memory_bytes') ?? null;
+      let serverCpuPct: number | null = null;
+      if (cpu !== null && cpu !== undefined) {
+        if (this.lastServer) serverCpuPct = ((cpu - this.lastServer.cpu) / ((now - this.lastServer.t) / 1000)) * 100;
+        this.lastServer = { t: now, cpu };
+      }
+      let serverWriteMBs: number | null = null;
+      if (proc && Number.isFinite(proc.writtenBytes)) {
+        if (this.lastWritten) serverWriteMBs = (proc.writtenBytes - this.lastWritten.bytes) / 2 ** 20 / ((now - this.lastWritten.t) / 1000);
+        this.lastWritten = { t: now, bytes: proc.writtenBytes };
+      }
+      const loadCpu = process.cpuUsage();
+      const loadCpuPct = ((loadCpu.user + loadCpu.system - this.lastLoad.cpu.user - this.lastLoad.cpu.system) / 1000 / (now - this.lastLoad.t)) * 100;
+      this.lastLoad = { t: now, cpu: loadCpu };
+      const delay = (ns: number) => (this.loop.count ? Math.max(0, ns / 1e6 - 10) : 0);
+      const lagSec = (name: string) => {
+        const v = metrics?.get(name);
+        return v === undefined ? null : v * 1000;
+      };
+      this.samples.push({
+        t: now - this.t0,
+        serverCpuPct,
+        serverWriteMBs,
+        serverRssMB: rss === null || rss === undefined ? null : rss / 2 ** 20,
+        serverHeapMB: metrics?.has('kl_node_nodejs_heap_size_used_bytes') ? metrics.get('kl_node_nodejs_heap_size_used_bytes')! / 2 ** 20 : null,
+        serverLagP99Ms: lagSec('kl_event_loop_lag_seconds'),
+        serverLagMaxMs: lagSec('kl_event_loop_lag_max_seconds'),
+        loadCpuPct,
+        loadLagP99Ms: delay(this.loop.percentile(99)),
+        loadLagMaxMs: delay(this.loop.max),
+        load1: this.loadAvg(),
+      });
+      this.loop.reset();
+    } finally {
+      this.busy = false;
+    }
+  }
+}
