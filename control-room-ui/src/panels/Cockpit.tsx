@@ -59,11 +59,15 @@ export function Cockpit() {
   }, [holding]);
 
   // follow camera: pitched and rotated to the bus heading
+  // (subscribers run once per frame for any bus's update; the camera moves only when this bus's state changed)
   useEffect(() => {
+    let shown: unknown = null;
     return fleet.subscribe(() => {
       const cam = camRef.current;
       const bus = busId ? fleet.vehicles.get(busId) : undefined;
-      if (cam && bus) cam.jumpTo({ center: [bus.lon, bus.lat], bearing: bus.heading, zoom: 17.3, pitch: 62 });
+      if (!cam || !bus || bus === shown) return;
+      shown = bus;
+      cam.jumpTo({ center: [bus.lon, bus.lat], bearing: bus.heading, zoom: 17.3, pitch: 62 });
     });
   }, [busId]);
 
