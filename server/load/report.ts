@@ -18,7 +18,7 @@ export function loadReport(r: LoadResult): string {
   const res = r.resources;
   const la = (x: number[]) => x.map((v) => v.toFixed(2)).join(' ');
   const head = [
-    `KL Shuttle load: ${o.vehicles} vehicles × ${o.hz} Hz, ${o.consoles} consoles (${o.drivers} drivers, a command every ${o.commandIntervalMs} ms each), ${o.riders} riders (~${o.bookingsPerMin} bookings/min), ${r.measuredS.toFixed(0)} s measured`,
+    `KL Shuttle load: ${o.vehicles} vehicles × ${o.hz} Hz, ${o.consoles} consoles (${o.drivers} drivers, a command every ${o.commandIntervalMs} ms each), ${o.riders} riders (~${o.bookingsPerMin} bookings/min), ${r.measuredS.toFixed(0)} s measured (after ${r.settledAfterS.toFixed(0)} s of settling)`,
     `server: ${r.server.child ? `child process pid ${r.server.pid}${o.redisUrl ? ' (Redis store)' : ' (embedded store)'}` : 'given by --url'} ${r.server.url}; connected at the end: ${r.connected.vehicles} vehicles, ${r.connected.consoles} consoles`,
     `machine: ${cpus().length} cores; load average before ${la(r.loadAvgBefore)}, during (1 min) mean ${fmt(res.load1.mean, 2)} max ${fmt(res.load1.max, 2)}, after ${la(r.loadAvgAfter)}`,
   ];

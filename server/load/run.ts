@@ -59,6 +59,8 @@ export interface LoadResult {
   loadAvgBefore: number[];
   loadAvgAfter: number[];
   measuredS: number;
+  /** seconds between everything connected and the start of recording (the server's event loop calmed down) */
+  settledAfterS: number;
   fanout: { latency: Summary | null; sent: number; fannedOut: number; merged: number; expected: number; delivered: number; dropped: number; unmatched: number };
   teleop: { roundTrip: Summary | null; oneWay: Summary | null; outcomes: Record<string, number>; heartbeatErrors: Record<string, number>; unanswered: number; recoveries: number };
   bookings: { offer: Summary | null; confirm: Summary | null; total: Summary | null; outcomes: Record<string, number> };
@@ -87,6 +89,9 @@ interface Stat {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SETTLE_MS = 3000;
+const SETTLE_MAX_MS = 30_000;
+/** the server's longest event-loop delay in each of the last 3 seconds below this: settled */
+const SETTLED_LAG_MS = 100;
 /** a state not at every console this long after it was sent counts as dropped there */
 const DELIVERY_HORIZON_MS = 10_000;
 
@@ -153,7 +158,17 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     await Promise.all(drivers.map((d) => d.start()));
 
     riders.start();
+    // measure the steady state, not the backlog of connecting everything: wait until the server's event loop
+    // has been calm for a few seconds (at most SETTLE_MAX_MS)
+    const settleFrom = performance.now();
     await sleep(SETTLE_MS);
+    while (performance.now() - settleFrom < SETTLE_MAX_MS) {
+      const recent = monitor.samples.slice(-3);
+      if (recent.length === 3 && recent.every((x) => x.serverLagMaxMs !== null && x.serverLagMaxMs < SETTLED_LAG_MS)) break;
+      await sleep(500);
+    }
+    const settledAfterS = (performance.now() - settleFrom) / 1000;
+    log(`settled after ${settledAfterS.toFixed(1)} s`);
 
     log(`recording for ${o.durationS} s`);
     const recordFrom = Date.now();
@@ -214,6 +229,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       loadAvgBefore,
       loadAvgAfter: loadavg(),
       measuredS,
+      settledAfterS,
       fanout: {
         latency: fanout.latency.summary(),
         sent: fanout.sent,

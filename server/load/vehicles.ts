@@ -32,10 +32,22 @@ export class LoadFleet {
     );
   }
 
-  /** Connects in batches (each connect costs the server a scrypt key check). */
-  async start(batch = 25): Promise<void> {
+  /**
+   * Connects in small batches: each connect costs the server a scrypt key check on libuv's thread pool, which on
+   * two cores competes with its event loop. A refused or timed-out first attempt is retried by socket.io-client
+   * itself; the fleet is up when every bus is connected (or `timeoutMs` has passed: an error naming the missing).
+   */
+  async start(batch = 10, timeoutMs = 120_000): Promise<void> {
+    const until = performance.now() + timeoutMs;
     for (let i = 0; i < this.agents.length; i += batch) {
-      await Promise.all(this.agents.slice(i, i + batch).map((a) => a.start().catch((e: Error) => Promise.reject(new Error(`${a.vehicleId}: ${e.message}`)))));
+      await Promise.all(this.agents.slice(i, i + batch).map((a) => a.start().catch(() => undefined)));
+    }
+    while (this.connected < this.agents.length) {
+      if (performance.now() > until) {
+        const missing = this.agents.filter((a) => !a.connected).map((a) => a.vehicleId);
+        throw new Error(`${missing.length} buses not connected after ${timeoutMs / 1000} s: ${missing.slice(0, 5).join(', ')}…`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
     }
   }
 

@@ -29,8 +29,10 @@ import { apiRoutes } from './http/routes.ts';
 import { Metrics } from './metrics.ts';
 import { RoadOracle } from './routing/oracle.ts';
 import { JournalStore } from './store/journal.ts';
-import { RedisLease, RedisStore } from './store/redis.ts';
-import type { Store } from './store/types.ts';
+import { RedisStore } from './store/redis.ts';
+import type { PersistedState, Store } from './store/types.ts';
+import { ClusterLink, withQuietPublish } from './cluster/link.ts';
+import { ClusterNode } from './cluster/node.ts';
 import { TeleopControlCenter } from './teleop/controlCenter.ts';
 import type { TeleopServiceOptions } from './teleop/service.ts';
 import type { TeleopConfig } from './teleop/types.ts';
@@ -108,28 +110,33 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
     serviceArea: serviceArea.features[0].geometry,
     ...(timetable ? { timetable } : {}),
   };
-  const rng = new Rng(1);
-  const dispatcher = persisted.dispatcher
-    ? Dispatcher.fromJSON(persisted.dispatcher, { clock, rng, oracle, config: dispatchConfig })
-    : new Dispatcher({ clock, rng, oracle, config: dispatchConfig });
-  // Simulated drivers staff every bus until a human takes over (teleoperation); their shifts cover the day.
-  const now = clock.now();
-  dispatcher.setRoster(fleetDefs.map((v) => ({ id: `sim:${v.id}`, start: now - 3600_000, end: now + 365 * 24 * 3600_000 })));
-  const known = new Set(dispatcher.plans().map((p) => p.vehicleId));
-  for (const v of fleetDefs) {
-    if (known.has(v.id)) continue;
-    dispatcher.addVehicle({
-      id: v.id,
-      seats: v.seats,
-      wheelchairPlaces: v.wheelchairPlaces,
-      position: oracle.locate(v.start.lat, v.start.lon),
-      time: now,
-      soc: v.soc,
-      batteryKWh: v.batteryKWh,
-      driverId: null,
-      status: 'out-of-service', // until the bus connects
-    });
-  }
+  // Built at start-up and again by a new dispatcher leader (cluster/node.ts) from what its predecessor stored.
+  const buildDispatcher = (p: PersistedState): Dispatcher => {
+    const rng = new Rng(1);
+    const d = p.dispatcher
+      ? Dispatcher.fromJSON(p.dispatcher, { clock, rng, oracle, config: dispatchConfig })
+      : new Dispatcher({ clock, rng, oracle, config: dispatchConfig });
+    // Simulated drivers staff every bus until a human takes over (teleoperation); their shifts cover the day.
+    const now = clock.now();
+    d.setRoster(fleetDefs.map((v) => ({ id: `sim:${v.id}`, start: now - 3600_000, end: now + 365 * 24 * 3600_000 })));
+    const known = new Set(d.plans().map((p) => p.vehicleId));
+    for (const v of fleetDefs) {
+      if (known.has(v.id)) continue;
+      d.addVehicle({
+        id: v.id,
+        seats: v.seats,
+        wheelchairPlaces: v.wheelchairPlaces,
+        position: oracle.locate(v.start.lat, v.start.lon),
+        time: now,
+        soc: v.soc,
+        batteryKWh: v.batteryKWh,
+        driverId: null,
+        status: 'out-of-service', // until the bus connects
+      });
+    }
+    return d;
+  };
+  const dispatcher = buildDispatcher(persisted);
   const area = serviceArea.features[0];
   const bookings = new BookingService(dispatcher, oracle, store, clock, hubs, (lat, lon) => booleanPointInPolygon([lon, lat], area));
   bookings.restore(persisted.bookings);
@@ -151,14 +158,9 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
   const simulatedDrivers = deps.teleop?.service?.simulatedDrivers ?? tc.simulatedDrivers ?? true;
   for (const v of fleetDefs) teleop.addVehicle(v.id, { simulatedDriver: simulatedDrivers });
 
-  // ---- leader election (Redis): only the leader runs periodic dispatcher work
-  let lease: RedisLease | null = null;
-  if (store instanceof RedisStore) {
-    lease = new RedisLease(store.client, `${config.redisPrefix}dispatcher:leader`, config.instanceId, 5000, (leader) => log.info({ leader }, 'dispatcher lease changed'));
-    await lease.tryAcquire();
-    lease.start();
-  }
-  const isDispatchLeader = () => (lease ? lease.isLeader : true);
+  // ---- several instances on one Redis (cluster/node.ts): the lease holder decides bookings, runs the dispatcher
+  let cluster: ClusterNode | null = null;
+  const isDispatchLeader = () => (cluster ? cluster.isLeader : true);
 
   // ---- HTTP
   const app = express();
@@ -195,10 +197,11 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
       return {
         ok: s.ok,
         store: s,
-        dispatcher: { leader: isDispatchLeader(), vehicles: dispatcher.plans().length, bookings: dispatcher.bookings().length },
+        dispatcher: { leader: isDispatchLeader(), vehicles: bookings.dispatcherRef.plans().length, bookings: bookings.dispatcherRef.bookings().length },
         routing: { segments: engine.graph.numSegs, source: engine.info.source },
         vehiclesOnline: fleet.onlineCount(),
         instance: config.instanceId,
+        ...(cluster ? { cluster: cluster.health() } : {}),
       };
     },
     metrics: () => {
@@ -227,12 +230,19 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
   app.use(errorHandler(log));
 
   const http = createServer(app);
+  // every TCP connection, also upgraded websockets (a peer or a proxy that never finishes the close handshake
+  // must not keep close() waiting)
+  const connections = new Set<import('node:net').Socket>();
+  http.on('connection', (s) => {
+    connections.add(s);
+    s.once('close', () => connections.delete(s));
+  });
   const io = new IoServer(http, { serveClient: false, maxHttpBufferSize: 64 * 1024, cors: { origin: false }, pingInterval: 5000, pingTimeout: 5000 });
   let pub: RedisStore | null = null, sub: RedisStore | null = null;
   if (store instanceof RedisStore && config.redisUrl) {
     pub = await RedisStore.connect(config.redisUrl);
     sub = await RedisStore.connect(config.redisUrl);
-    io.adapter(createAdapter(pub.client, sub.client));
+    io.adapter(createAdapter(withQuietPublish(pub.client), sub.client));
   }
   const realtime = attachRealtime({
     io,
@@ -245,6 +255,7 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
     keyOf: (id) => fleetDefs.find((v) => v.id === id)?.keyHash,
     store,
     teleop,
+    instanceId: config.instanceId,
     teleopOptions: {
       simulatedDrivers,
       ...(tc.simRecoverMs !== undefined ? { simRecoverMs: tc.simRecoverMs } : {}),
@@ -254,6 +265,13 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
 
   // replay of recorded runs (DATA_DIR/runs/<id>/events.ndjson), per console, never mixed with live state
   attachReplay(realtime.leitstand as never, new RunStore(join(config.dataDir, 'runs')), clock, (where) => metrics.inputRejected.inc({ where }));
+
+  let link: ClusterLink | null = null;
+  if (store instanceof RedisStore && config.redisUrl) {
+    link = await ClusterLink.connect(config.redisUrl, config.redisPrefix, config.instanceId, log);
+    cluster = new ClusterNode({ link, store, log, instanceId: config.instanceId, prefix: config.redisPrefix, leaseMs: config.leaderLeaseMs ?? 3000, bookings, fleet, realtime, buildDispatcher });
+    await cluster.start();
+  }
 
   // ---- periodic work
   const tickTimer = setInterval(() => {
@@ -283,10 +301,15 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
     async close() {
       clearInterval(tickTimer);
       realtime.stop();
-      await lease?.stop();
+      await cluster?.close();
+      const linger = setTimeout(() => {
+        for (const s of connections) s.destroy();
+      }, 1000);
       await new Promise<void>((r) => io.close(() => r()));
+      clearTimeout(linger);
       if (http.listening) await new Promise<void>((r) => http.close(() => r()));
       metrics.stop();
+      await link?.close();
       await store.close();
       await pub?.close();
       await sub?.close();

@@ -26,7 +26,8 @@ const envSchema = z.object({
   AUTH_SECRET: z.string().min(16).optional(),
   STAFF_FILE: z.string().optional(),
   FLEET_FILE: z.string().optional(),
-  INSTANCE_ID: z.string().optional(),
+  INSTANCE_ID: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, _ . - (at most 64)').optional(),
+  LEADER_LEASE_MS: z.coerce.number().int().min(500).max(60_000).optional(),
   TELEOP_LEASE_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).optional(),
   TELEOP_LATENCY_BUDGET_MS: z.coerce.number().int().min(10).max(10_000).optional(),
   TELEOP_LATENCY_LIMIT_MS: z.coerce.number().int().min(10).max(10_000).optional(),
@@ -70,6 +71,8 @@ export interface ServerConfig {
   /** the buses and their key hashes; default fixtures/fleet.json (demo keys, refused in production) */
   fleetFile?: string;
   instanceId: string;
+  /** dispatcher leader lease with Redis: a dead leader is replaced within this (+ ~250 ms); default 3000 */
+  leaderLeaseMs?: number;
   teleop?: TeleopSettings;
 }
 
@@ -96,6 +99,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     staffFile: e.STAFF_FILE,
     fleetFile: e.FLEET_FILE,
     instanceId: e.INSTANCE_ID ?? `${process.pid}`,
+    ...(e.LEADER_LEASE_MS !== undefined ? { leaderLeaseMs: e.LEADER_LEASE_MS } : {}),
     teleop: {
       ...(e.TELEOP_LEASE_TIMEOUT_MS !== undefined ? { leaseTimeoutMs: e.TELEOP_LEASE_TIMEOUT_MS } : {}),
       ...(e.TELEOP_LATENCY_BUDGET_MS !== undefined ? { latencyBudgetMs: e.TELEOP_LATENCY_BUDGET_MS } : {}),
@@ -106,6 +110,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     },
   };
 }
+
+let testInstances = 0;
 
 /**
  * Defaults for tests and embedding: ephemeral port, no simulation, quiet logs; simulated drivers recover a safe
@@ -120,7 +126,8 @@ export function testConfig(overrides: Partial<ServerConfig> = {}): ServerConfig 
     sim: { enabled: false, vehicles: 0, demandPerHour: 0, seed: 1 },
     logLevel: 'silent',
     production: false,
-    instanceId: `test-${process.pid}`,
+    // unique per server: two test servers on one Redis must not share a lease owner
+    instanceId: `test-${process.pid}-${++testInstances}`,
     teleop: { simRecoverMs: 2000 },
     ...overrides,
   };

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { SnapError } from '@kl/routing';
 import type { Clock } from '../core/clock.ts';
@@ -8,7 +8,7 @@ import { ApiError, forbidden, notFound } from '../http/errors.ts';
 import type { BookingCreate, BookingStatus, BookingView, PlanUpdate } from '../protocol/events.ts';
 import type { Principal } from '../auth/tokens.ts';
 import type { RoadOracle } from '../routing/oracle.ts';
-import type { BookingRecord, EventRecord, Store } from '../store/types.ts';
+import { FencedError, type BookingRecord, type EventRecord, type Store } from '../store/types.ts';
 import type { Hub } from '@kl/routing/fixtures.ts';
 import { planKey, toPlanUpdate } from './plan-view.ts';
 
@@ -17,6 +17,28 @@ const toMs = (t: string | number | undefined): number | undefined => (t === unde
 
 /** Terminal states: nothing changes a booking after these. */
 const FINAL = new Set(['completed', 'cancelled', 'rejected', 'expired', 'no_show']);
+
+/** Commands that only the dispatcher leader carries out; other instances forward them (cluster/node.ts). */
+export type BookingCommand = 'create' | 'confirm' | 'cancel' | 'forgetRider' | 'stopEvent';
+
+/**
+ * Several instances on one Redis: only the instance holding the dispatcher lease (with its state loaded) decides.
+ * The others forward commands to it, answer with its answer, and mirror what it made durable (records, plans)
+ * for reads, snapshots and ETAs. Absent (single instance): this instance decides everything.
+ */
+export interface BookingCluster {
+  leads(): boolean;
+  forward<T>(command: BookingCommand, payload: unknown): Promise<T>;
+  /** the leader made these durable / published them: tell the other instances */
+  replicate(change: { records?: BookingRecord[]; plans?: Array<{ update: PlanUpdate; key: string }> }): void;
+}
+
+/** A driver/availability change for the dispatcher (from teleoperation, possibly on another instance). */
+export interface VehicleDispatchChange {
+  vehicleId: string;
+  driverId: string | null;
+  available: boolean;
+}
 
 export interface BookingServiceEvents {
   booking: [BookingView, BookingRecord];
@@ -35,9 +57,10 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
   private readonly connectedVehicles = new Set<string>();
   /** teleoperation: share of its top speed each bus may drive now (latency budget, driver's cap); absent = 1 */
   private readonly speedFactors = new Map<string, number>();
+  private cluster: BookingCluster | null = null;
 
   constructor(
-    private readonly dispatcher: Dispatcher,
+    private dispatcher: Dispatcher,
     private readonly oracle: RoadOracle,
     private readonly store: Store,
     private readonly clock: Clock,
@@ -51,6 +74,42 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
     for (const r of records) this.records.set(r.id, r);
   }
 
+  // ------------------------------------------------------------------ several instances
+
+  setCluster(c: BookingCluster | null): void {
+    this.cluster = c;
+  }
+
+  /** Does this instance decide (single instance, or the dispatcher leader with its state loaded)? */
+  leads(): boolean {
+    return !this.cluster || this.cluster.leads();
+  }
+
+  /** A new leader takes over: the dispatcher and the records as last made durable (Redis). */
+  reload(dispatcher: Dispatcher, records: BookingRecord[]): void {
+    this.dispatcher = dispatcher;
+    this.records.clear();
+    this.restore(records);
+    this.pendingEvents = [];
+  }
+
+  /** Records the leader made durable (followers keep them for reads and snapshots). */
+  mirror(records: BookingRecord[]): void {
+    for (const r of records) this.records.set(r.id, r);
+  }
+
+  /** A plan the leader published (followers keep it for snapshots, buses connecting here, and ETAs). */
+  mirrorPlan(update: PlanUpdate, key: string): void {
+    const cur = this.planVersions.get(update.vehicleId);
+    if (cur && cur.version > update.version) return;
+    this.planVersions.set(update.vehicleId, { key, version: update.version, update });
+  }
+
+  /** All current plans with their change keys (a follower that missed messages asks the leader for these). */
+  planEntries(): Array<{ update: PlanUpdate; key: string }> {
+    return [...this.planVersions.values()].map((p) => ({ update: p.update, key: p.key }));
+  }
+
   get dispatcherRef(): Dispatcher {
     return this.dispatcher;
   }
@@ -58,11 +117,12 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
   // ------------------------------------------------------------------ queries
 
   view(r: BookingRecord): BookingView {
-    const plan = r.vehicleId ? this.dispatcher.plan(r.vehicleId) : undefined;
+    // the leader reads its dispatcher; a follower the plan the leader last published
+    const stops = !r.vehicleId ? undefined : this.leads() ? this.dispatcher.plan(r.vehicleId)?.stops : this.planVersions.get(r.vehicleId)?.update.stops;
     let eta: string | null = null;
-    if (plan && (r.status === 'confirmed' || r.status === 'assigned' || r.status === 'picked_up')) {
+    if (stops && (r.status === 'confirmed' || r.status === 'assigned' || r.status === 'picked_up')) {
       const kind = r.status === 'picked_up' ? 'dropoff' : 'pickup';
-      const stop = plan.stops.find((s) => s.requestId === r.id && s.kind === kind);
+      const stop = stops.find((s) => s.requestId === r.id && s.kind === kind);
       if (stop) eta = iso(this.stretch(r.vehicleId!, stop.arrival));
     }
     return {
@@ -150,6 +210,27 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
 
   async create(input: BookingCreate, who: Principal): Promise<{ status: 201 | 422; record: BookingRecord }> {
     if (who.role !== 'rider' && who.role !== 'dispatcher' && who.role !== 'admin') throw forbidden('only riders and dispatchers book rides');
+    if (!this.leads()) return this.forwarded('create', { input, who }, (r: { status: 201 | 422; record: BookingRecord }) => [r.record]);
+    return this.createHere(input, who);
+  }
+
+  /** Runs a command on the leader; the records in its answer are mirrored here before the caller sees them. */
+  private async forwarded<T>(command: BookingCommand, payload: unknown, records: (r: T) => BookingRecord[]): Promise<T> {
+    const r = await this.cluster!.forward<T>(command, payload);
+    this.mirror(records(r));
+    return r;
+  }
+
+  /**
+   * Creates the booking here (single instance or leader). With an idempotency key (a forwarded request that may be
+   * retried on a new leader) the booking id derives from the key, so a retry finds the booking instead of making
+   * a second one.
+   */
+  async createHere(input: BookingCreate, who: Principal, idempotencyKey?: string): Promise<{ status: 201 | 422; record: BookingRecord }> {
+    if (who.role !== 'rider' && who.role !== 'dispatcher' && who.role !== 'admin') throw forbidden('only riders and dispatchers book rides');
+    const keyed = idempotencyKey ? `b${createHash('sha256').update(idempotencyKey).digest('base64url').slice(0, 8).replace(/[-_]/g, 'x')}` : null;
+    const existing = keyed ? this.records.get(keyed) : undefined;
+    if (existing) return { status: existing.status === 'rejected' ? 422 : 201, record: existing };
     const now = this.clock.now();
     const departAt = toMs(input.departAt), arriveBy = toMs(input.arriveBy);
     for (const [name, t] of [['departAt', departAt], ['arriveBy', arriveBy]] as const) {
@@ -159,7 +240,7 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
     const pickup = this.resolvePlace(input.pickup, 'pickup');
     const dropoff = this.resolvePlace(input.dropoff, 'dropoff');
     if (pickup.loc.id === dropoff.loc.id) throw new ApiError(400, 'VALIDATION', 'pickup and drop-off are the same place', [{ path: 'dropoff', message: 'same as pickup' }]);
-    const id = `b${randomBytes(6).toString('base64url').replace(/[-_]/g, 'x')}`;
+    const id = keyed ?? `b${randomBytes(6).toString('base64url').replace(/[-_]/g, 'x')}`;
     const record: BookingRecord = {
       id,
       riderId: who.role === 'rider' ? who.sub : null,
@@ -210,6 +291,11 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
   }
 
   async confirm(id: string, who: Principal): Promise<BookingRecord> {
+    if (!this.leads()) return this.forwarded('confirm', { id, who }, (r: BookingRecord) => [r]);
+    return this.confirmHere(id, who);
+  }
+
+  async confirmHere(id: string, who: Principal): Promise<BookingRecord> {
     const r = this.get(id, who);
     if (who.role === 'driver') throw forbidden('drivers do not confirm bookings');
     if (r.status === 'confirmed' || r.status === 'assigned' || r.status === 'picked_up') return r; // idempotent
@@ -236,8 +322,15 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
   }
 
   async cancel(id: string, who: Principal): Promise<BookingRecord> {
+    if (!this.leads()) return this.forwarded('cancel', { id, who }, (r: BookingRecord) => [r]);
+    return this.cancelHere(id, who);
+  }
+
+  /** `retried`: a forwarded cancel repeated on a new leader; the first attempt may have cancelled already. */
+  async cancelHere(id: string, who: Principal, retried = false): Promise<BookingRecord> {
     const r = this.get(id, who);
     if (who.role === 'driver') throw forbidden('drivers do not cancel bookings');
+    if (retried && r.status === 'cancelled') return r;
     if (FINAL.has(r.status)) throw new ApiError(409, 'NOT_CANCELLABLE', `booking is already ${r.status}`);
     if (r.status === 'picked_up') throw new ApiError(409, 'NOT_CANCELLABLE', 'the rider is on board');
     this.dispatcher.cancel(r.id);
@@ -253,7 +346,12 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
 
   /** Removes a rider's personal traces (places, pseudonym) from their finished bookings; KPIs stay. */
   async forgetRider(riderId: string): Promise<number> {
-    let n = 0;
+    if (!this.leads()) return this.forwarded('forgetRider', { riderId }, () => []);
+    return this.forgetRiderHere(riderId);
+  }
+
+  async forgetRiderHere(riderId: string): Promise<number> {
+    const changed: BookingRecord[] = [];
     for (const r of this.records.values()) {
       if (r.riderId !== riderId) continue;
       if (!FINAL.has(r.status)) {
@@ -263,18 +361,20 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
       r.riderId = null;
       r.pickup = { lat: 0, lon: 0, ...(r.pickup.hubId ? { hubId: r.pickup.hubId } : {}) };
       r.dropoff = { lat: 0, lon: 0, ...(r.dropoff.hubId ? { hubId: r.dropoff.hubId } : {}) };
-      n++;
+      changed.push(r);
     }
     await this.store.forgetRider(riderId);
     await this.persist([], []);
+    this.cluster?.replicate({ records: changed });
     this.publishPlans();
-    return n;
+    return changed.length;
   }
 
   // ------------------------------------------------------------------ vehicle progress
 
   /** Feeds a bus's position, charge and driver into the dispatcher (throttled by the caller). */
   vehicleMoved(id: string, lat: number, lon: number, soc: number, driverId: string | null, available: boolean): void {
+    if (!this.leads()) return; // the leader gets every bus's state through the cluster (cluster/node.ts)
     let position: Location;
     try {
       position = this.oracle.locate(lat, lon);
@@ -284,7 +384,12 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
     this.dispatcher.updateVehicle({ id, position, time: this.clock.now(), soc, driverId, status: available ? 'available' : 'out-of-service' });
   }
 
-  async stopEvent(vehicleId: string, e: { requestId: string; kind: 'pickup' | 'dropoff'; event: 'arrived' | 'done' | 'no_show'; at: number }): Promise<boolean> {
+  async stopEvent(vehicleId: string, e: StopEvent): Promise<boolean> {
+    if (!this.leads()) return this.forwarded('stopEvent', { vehicleId, e }, () => []);
+    return this.stopEventHere(vehicleId, e);
+  }
+
+  async stopEventHere(vehicleId: string, e: StopEvent): Promise<boolean> {
     const r = this.records.get(e.requestId);
     if (!r || r.vehicleId !== vehicleId) return false;
     const now = this.clock.now();
@@ -316,10 +421,28 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
     return true;
   }
 
+  /**
+   * Driver and availability the dispatcher plans a bus with (teleoperation decides them). A driver is unique in
+   * the dispatcher: one who moved here from another bus is first taken off that bus.
+   */
+  vehicleDispatch(changes: VehicleDispatchChange[], onError: (e: unknown, vehicleId: string) => void): void {
+    if (!this.leads()) return;
+    for (const c of changes) {
+      try {
+        if (c.driverId) {
+          for (const p of this.dispatcher.plans()) if (p.vehicleId !== c.vehicleId && p.driverId === c.driverId) this.dispatcher.updateVehicle({ id: p.vehicleId, driverId: null });
+        }
+        this.dispatcher.updateVehicle({ id: c.vehicleId, driverId: c.driverId, status: c.available ? 'available' : 'out-of-service' });
+      } catch (e) {
+        onError(e, c.vehicleId);
+      }
+    }
+  }
+
   vehicleConnected(id: string, connected: boolean): void {
     if (connected) this.connectedVehicles.add(id);
     else this.connectedVehicles.delete(id);
-    if (connected) {
+    if (connected && this.leads()) {
       const cur = this.planVersions.get(id);
       if (cur) this.emit('plan', cur.update);
     }
@@ -376,8 +499,14 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
 
   private async persist(records: BookingRecord[], events: EventRecord[]): Promise<void> {
     const all = [...events, ...this.drainEventRecords()];
-    await this.store.commit({ bookings: records, dispatcher: this.dispatcher.toJSON() });
-    if (all.length) await this.store.appendEvents(all);
+    try {
+      // the audit records go with the change (one transaction on Redis)
+      await this.store.commit({ bookings: records, dispatcher: this.dispatcher.toJSON(), ...(all.length ? { events: all } : {}) });
+    } catch (e) {
+      if (e instanceof FencedError) throw new ApiError(503, 'NOT_LEADER', 'this instance lost the dispatcher lease; try again');
+      throw e;
+    }
+    if (records.length) this.cluster?.replicate({ records });
   }
 
   /** Sends `plan:update` for every bus whose plan changed since last published. */
@@ -388,6 +517,7 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
       if (cur && cur.key === key) continue;
       const update = toPlanUpdate(p, (cur?.version ?? 0) + 1, this.oracle, this.hubs);
       this.planVersions.set(p.vehicleId, { key, version: update.version, update });
+      this.cluster?.replicate({ plans: [{ update, key }] });
       this.emit('plan', update);
     }
   }
@@ -397,6 +527,8 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
   }
 
 }
+
+export type StopEvent = { requestId: string; kind: 'pickup' | 'dropoff'; event: 'arrived' | 'done' | 'no_show'; at: number };
 
 function toEventRecord(e: DispatchEvent): EventRecord {
   return { t: e.time, type: `dispatch.${e.type}`, ...(e.vehicleId ? { vehicleId: e.vehicleId } : {}), ...(e.requestId ? { bookingId: e.requestId } : {}), ...(e.data ? { data: { ...e.data } } : {}) };

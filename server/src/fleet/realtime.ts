@@ -58,6 +58,8 @@ export interface Realtime {
  * (teleoperation view, link) go out at FANOUT_HZ.
  */
 const FANOUT_GAP_MS = 20;
+/** a bus's plan is re-sent for a new speed factor at most this often */
+const PLAN_MARK_MS = 1000;
 const FANOUT_HZ = 10;
 const DISPATCH_UPDATE_MS = 1000;
 const RIDER_UPDATE_MS = 1000;
@@ -101,6 +103,25 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
     const v = teleop.view(p.vehicleId);
     return v ? { ...p, speedFactor: v.speedFactor, permittedSpeed: v.permittedSpeed } : p;
   };
+  // A new speed factor re-sends the bus's whole plan (route geometry included) to every console for its marker:
+  // at most once per PLAN_MARK_MS per bus, the last one carrying the factor of its time (a jittery link or a
+  // stall of this process would otherwise flood the consoles with plans).
+  const planMarks = new Map<string, { at: number; timer: NodeJS.Timeout | null }>();
+  const markPlanSoon = (vehicleId: string) => {
+    let m = planMarks.get(vehicleId);
+    if (!m) planMarks.set(vehicleId, (m = { at: -Infinity, timer: null }));
+    if (m.timer) return;
+    const mark = m;
+    const send = () => {
+      mark.timer = null;
+      mark.at = clock.now();
+      const p = bookings.currentPlan(vehicleId);
+      if (p) leitstand.emit('plan:update', markPlan(p));
+    };
+    const wait = mark.at + PLAN_MARK_MS - clock.now();
+    if (wait <= 0) send();
+    else mark.timer = setTimeout(send, wait);
+  };
   const teleop = new TeleopService({
     center: d.teleop,
     clock,
@@ -131,8 +152,7 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
     },
     onSpeedFactor: (vehicleId, factor) => {
       bookings.setSpeedFactor(vehicleId, factor);
-      const p = bookings.currentPlan(vehicleId);
-      if (p) leitstand.emit('plan:update', markPlan(p));
+      markPlanSoon(vehicleId);
     },
   });
 
@@ -319,6 +339,7 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
       teleop.stop();
       clearInterval(fanout);
       if (fanoutTimer) clearTimeout(fanoutTimer);
+      for (const m of planMarks.values()) if (m.timer) clearTimeout(m.timer);
       clearInterval(riderTimer);
     },
   };

@@ -69,6 +69,20 @@ export class FleetRegistry {
     return true;
   }
 
+  /**
+   * A state relayed by the instance the bus is connected to (several instances, cluster/node.ts). Its sender
+   * already dropped stale messages and pub/sub keeps its order, so there is no sequence check here.
+   */
+  applyRemote(id: string, s: VehicleStateMsg, receivedAt: number): void {
+    const l = this.live.get(id);
+    if (!l) return;
+    l.state = s;
+    l.receivedAt = receivedAt;
+    l.online = true;
+    if (s.link) l.latencyMs = s.link.rttMs;
+    l.dirty = true;
+  }
+
   setOnline(id: string, online: boolean): void {
     const l = this.live.get(id);
     if (!l || l.online === online) return;

@@ -74,10 +74,11 @@ export class JournalStore implements Store {
     this.linesSinceCompact = 0;
   }
 
-  commit(change: { bookings: BookingRecord[]; dispatcher?: DispatcherSnapshot }): Promise<void> {
-    for (const b of change.bookings) this.bookings.set(b.id, structuredClone(b));
-    if (change.dispatcher) this.dispatcher = change.dispatcher;
-    const line = `${JSON.stringify(change)}\n`;
+  commit(change: { bookings: BookingRecord[]; dispatcher?: DispatcherSnapshot; events?: EventRecord[] }): Promise<void> {
+    const { events, ...state } = change;
+    for (const b of state.bookings) this.bookings.set(b.id, structuredClone(b));
+    if (state.dispatcher) this.dispatcher = state.dispatcher;
+    const line = `${JSON.stringify(state)}\n`;
     const job = this.queue.then(async () => {
       if (!this.journal) throw new Error('journal not open');
       await this.journal.write(line);
@@ -87,6 +88,8 @@ export class JournalStore implements Store {
     this.queue = job.catch((e) => {
       this.lastError = (e as Error).message;
     });
+    // the change's audit records go to their own file, queued right behind its journal line
+    if (events?.length) void this.appendEvents(events).catch(() => {});
     return job;
   }
 

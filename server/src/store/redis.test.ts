@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { api, riderToken, startTestServer, UNI_WOHNSTADT_HOME } from '../testing/server.ts';
-import { RedisLease, RedisStore } from './redis.ts';
+import { FencedError, RedisLease, RedisStore } from './redis.ts';
 
 const REDIS_URL = process.env.REDIS_URL;
 const prefix = `kl-test-${randomBytes(4).toString('hex')}:`;
@@ -69,6 +69,24 @@ describe.skipIf(!REDIS_URL)('Redis store (real Redis)', () => {
     await new Promise((r) => setTimeout(r, 450)); // A "dies": no renewal
     expect(await lb.tryAcquire()).toBe(true);
     await lb.stop();
+  });
+
+  it('with a fence, only the lease holder writes: bookings, snapshot and audit records in one transaction', async () => {
+    const s = await store();
+    const key = `${prefix}fence-lease`;
+    s.setFence({ key, owner: 'A' });
+    const rec = { id: 'bf1', riderId: 'r1', status: 'confirmed', createdAt: 1, updatedAt: 1, pickup: { lat: 49.4, lon: 7.7 }, dropoff: { lat: 49.43, lon: 7.75 }, passengers: 1, wheelchairs: 0, bookedBy: 'rider' };
+    const ev = { t: Date.now(), type: 'booking.confirmed', bookingId: 'bf1' };
+    await expect(s.commit({ bookings: [rec], dispatcher: { version: 1 } as never, events: [ev] })).rejects.toBeInstanceOf(FencedError);
+    expect(await s.client.hGet(`${prefix}bookings`, 'bf1')).toBeNull();
+    expect(await s.readEvents({ from: ev.t - 1, to: ev.t + 1 })).toEqual([]);
+    const lease = new RedisLease(s.client, key, 'A', 2000);
+    expect(await lease.tryAcquire()).toBe(true);
+    await s.commit({ bookings: [rec], dispatcher: { version: 2 } as never, events: [ev] });
+    expect(JSON.parse((await s.client.hGet(`${prefix}bookings`, 'bf1'))!)).toEqual(rec);
+    expect((await s.readEvents({ from: ev.t - 1, to: ev.t + 1 })).filter((e) => e.bookingId === 'bf1')).toEqual([ev]);
+    await lease.stop();
+    s.setFence(null);
   });
 
   it('a server on Redis keeps a confirmed booking across a restart', async () => {

@@ -1,6 +1,19 @@
 import { createClient, type RedisClientType } from 'redis';
 import type { DispatcherSnapshot } from '../dispatch/dispatcher.ts';
-import type { BookingRecord, EventRecord, PersistedState, Store } from './types.ts';
+import { FencedError, type BookingRecord, type EventRecord, type PersistedState, type Store } from './types.ts';
+
+export { FencedError };
+
+const MAX_EVENTS = 1_000_000;
+
+// KEYS: bookings, dispatcher, lease, events; ARGV: owner, snapshot or '', n, n × (id, booking), events …
+const FENCED_COMMIT = `
+if redis.call('get', KEYS[3]) ~= ARGV[1] then return 0 end
+if ARGV[2] ~= '' then redis.call('set', KEYS[2], ARGV[2]) end
+local n = tonumber(ARGV[3])
+for i = 4, 3 + 2 * n, 2 do redis.call('hset', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 4 + 2 * n, #ARGV do redis.call('xadd', KEYS[4], 'MAXLEN', '~', '${MAX_EVENTS}', '*', 'e', ARGV[i]) end
+return 1`;
 
 /**
  * Redis store (REDIS_URL): bookings in a hash, the dispatcher's snapshot in a string, both written in one
@@ -10,6 +23,7 @@ import type { BookingRecord, EventRecord, PersistedState, Store } from './types.
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
   private lastError: string | null = null;
+  private fence: { key: string; owner: string } | null = null;
   private constructor(
     readonly client: RedisClientType,
     private readonly prefix: string,
@@ -41,18 +55,41 @@ export class RedisStore implements Store {
     };
   }
 
-  async commit(change: { bookings: BookingRecord[]; dispatcher?: DispatcherSnapshot }): Promise<void> {
+  /**
+   * Only the dispatcher lease's holder may write bookings and the dispatcher snapshot: with a fence set, the write
+   * is one Lua script that first checks the lease, so a deposed leader (paused past its lease, cut off from
+   * Redis) can never overwrite what its successor decided.
+   */
+  setFence(fence: { key: string; owner: string } | null): void {
+    this.fence = fence;
+  }
+
+  async commit(change: { bookings: BookingRecord[]; dispatcher?: DispatcherSnapshot; events?: EventRecord[] }): Promise<void> {
+    const events = change.events ?? [];
+    if (this.fence) {
+      const args = [this.fence.owner, change.dispatcher ? JSON.stringify(change.dispatcher) : '', String(change.bookings.length)];
+      for (const b of change.bookings) args.push(b.id, JSON.stringify(b));
+      for (const e of events) args.push(JSON.stringify(e));
+      const r = await this.client.eval(FENCED_COMMIT, { keys: [this.k('bookings'), this.k('dispatcher'), this.fence.key, this.k('events')], arguments: args });
+      if (r !== 1) throw new FencedError();
+      return;
+    }
     const m = this.client.multi();
     if (change.bookings.length) m.hSet(this.k('bookings'), Object.fromEntries(change.bookings.map((b) => [b.id, JSON.stringify(b)])));
     if (change.dispatcher) m.set(this.k('dispatcher'), JSON.stringify(change.dispatcher));
+    for (const e of events) this.addEvent(m, e);
     await m.exec();
   }
 
   async appendEvents(events: EventRecord[]): Promise<void> {
     if (!events.length) return;
     const m = this.client.multi();
-    for (const e of events) m.xAdd(this.k('events'), '*', { e: JSON.stringify(e) }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: 1_000_000 } });
+    for (const e of events) this.addEvent(m, e);
     await m.exec();
+  }
+
+  private addEvent(m: ReturnType<RedisClientType['multi']>, e: EventRecord): void {
+    m.xAdd(this.k('events'), '*', { e: JSON.stringify(e) }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: MAX_EVENTS } });
   }
 
   async readEvents(f: { vehicleId?: string; from?: number; to?: number; limit?: number }): Promise<EventRecord[]> {
@@ -90,38 +127,45 @@ export class RedisStore implements Store {
 }
 
 /**
- * Leader lease: exactly one instance runs the dispatcher. The holder renews every ttl/3; compare-and-set scripts
- * make sure nobody renews or releases a lease it does not hold.
+ * Leader lease: exactly one instance runs the dispatcher. The holder renews every ttl/3; the others try to take it
+ * every `pollMs`, so a dead holder is replaced within ttl + pollMs. Compare-and-set scripts make sure nobody
+ * renews or releases a lease it does not hold. A renewal that Redis does not answer within ttl/3 counts as lost:
+ * an instance that cannot prove it holds the lease stops acting as leader (writes are fenced as well, see
+ * RedisStore.setFence).
  */
 export class RedisLease {
   private timer: NodeJS.Timeout | null = null;
   private held = false;
+  private busy: Promise<boolean> | null = null;
+  private stopped = false;
   constructor(
     private readonly client: RedisClientType,
-    private readonly key: string,
-    private readonly owner: string,
+    readonly key: string,
+    readonly owner: string,
     private readonly ttlMs = 5000,
     private readonly onChange: (leader: boolean) => void = () => {},
+    private readonly pollMs = Math.max(100, Math.min(250, Math.floor(ttlMs / 3))),
   ) {}
 
   get isLeader(): boolean {
     return this.held;
   }
 
-  async tryAcquire(): Promise<boolean> {
+  /** One attempt (renewal when held); concurrent calls share the attempt in flight. */
+  tryAcquire(): Promise<boolean> {
+    this.busy ??= this.attempt().finally(() => (this.busy = null));
+    return this.busy;
+  }
+
+  private async attempt(): Promise<boolean> {
     let ok = false;
     try {
-      if (this.held) {
-        const r = await this.client.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end", {
-          keys: [this.key],
-          arguments: [this.owner, String(this.ttlMs)],
-        });
-        ok = r === 1;
-      } else {
-        ok = (await this.client.set(this.key, this.owner, { condition: 'NX', expiration: { type: 'PX', value: this.ttlMs } })) === 'OK';
-      }
+      // one script for taking and renewing: a take that reached Redis after our timeout (offline queue) is
+      // recognised as ours on the next attempt instead of blocking everybody until it expires
+      const op = this.client.eval(ACQUIRE, { keys: [this.key], arguments: [this.owner, String(this.ttlMs)] }).then((r) => r === 1);
+      ok = await withTimeout(op, Math.max(100, Math.floor(this.ttlMs / 3)));
     } catch {
-      ok = false; // Redis unreachable: we cannot prove we hold the lease, so we do not
+      ok = false; // Redis unreachable or slow: we cannot prove we hold the lease, so we do not
     }
     if (ok !== this.held) {
       this.held = ok;
@@ -131,17 +175,25 @@ export class RedisLease {
   }
 
   start(): void {
-    void this.tryAcquire();
-    this.timer = setInterval(() => void this.tryAcquire(), Math.max(200, Math.floor(this.ttlMs / 3)));
-    this.timer.unref();
+    this.stopped = false;
+    const loop = () => {
+      void this.tryAcquire().finally(() => {
+        if (this.stopped) return;
+        this.timer = setTimeout(loop, this.held ? Math.max(100, Math.floor(this.ttlMs / 3)) : this.pollMs);
+        this.timer.unref();
+      });
+    };
+    loop();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await this.busy?.catch(() => {});
     if (this.held) {
       try {
-        await this.client.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", { keys: [this.key], arguments: [this.owner] });
+        await withTimeout(this.client.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", { keys: [this.key], arguments: [this.owner] }), 1000);
       } catch {
         /* expiry frees it anyway */
       }
@@ -149,4 +201,27 @@ export class RedisLease {
       this.onChange(false);
     }
   }
+}
+
+const ACQUIRE = `
+local v = redis.call('get', KEYS[1])
+if v == ARGV[1] then redis.call('pexpire', KEYS[1], ARGV[2]) return 1 end
+if v then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }

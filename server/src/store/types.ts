@@ -46,12 +46,23 @@ export interface PersistedState {
 export interface Store {
   readonly kind: 'memory' | 'redis';
   load(): Promise<PersistedState>;
-  /** Durable once resolved. Bookings are upserts; the dispatcher snapshot replaces the previous one. */
-  commit(change: { bookings: BookingRecord[]; dispatcher?: DispatcherSnapshot }): Promise<void>;
+  /**
+   * Durable once resolved. Bookings are upserts; the dispatcher snapshot replaces the previous one; `events` are
+   * the audit records of the change (Redis: written in the same transaction, so a crash cannot keep the change
+   * and lose its record).
+   */
+  commit(change: { bookings: BookingRecord[]; dispatcher?: DispatcherSnapshot; events?: EventRecord[] }): Promise<void>;
   appendEvents(events: EventRecord[]): Promise<void>;
   readEvents(filter: { vehicleId?: string; from?: number; to?: number; limit?: number }): Promise<EventRecord[]>;
   /** Remove a rider's personal traces (pseudonymous id) from stored bookings; returns how many were touched. */
   forgetRider(riderId: string): Promise<number>;
   status(): { ok: boolean; kind: 'memory' | 'redis'; detail: string };
   close(): Promise<void>;
+}
+
+/** Write refused: this instance no longer holds the dispatcher lease (RedisStore.setFence). */
+export class FencedError extends Error {
+  constructor() {
+    super('not the dispatcher leader (lease lost): write refused');
+  }
 }

@@ -65,8 +65,11 @@ import {
  *   after a safe stop (or emergency stop) nobody else is responsible for, re-acquire + confirm after
  *   `simRecoverMs` (the stand-in for a driver checking the scene), so the simulated fleet keeps running.
  *
- * One instance per server process: the core lives in memory next to the bus connections. (With several
- * instances behind the Redis adapter, a console and a bus must meet on the same instance; see README.)
+ * One instance per server process: the core lives in memory next to the bus connections. With several instances
+ * (`TeleopCluster`, cluster/node.ts) a bus's teleoperation lives on the instance it is connected to: only that
+ * instance publishes its state and alerts (to every console, through the socket.io adapter); a console on
+ * another instance has its actions for that bus carried out there (with its console RTT) and gets that
+ * instance's answer; the others mirror the published views and alerts for snapshots.
  */
 export interface TeleopServiceOptions {
   /** simulated drivers resume and recover the buses they hold (the core's `simulatedDriver` option staffs them) */
@@ -119,6 +122,31 @@ export interface DispatchChange {
   driverChanged: boolean;
 }
 
+/** What the instance owning a bus publishes about it (mirrored by the others). */
+export interface TeleopPublished {
+  view: TeleopStateView;
+  dispatch: { driverId: string | null; available: boolean };
+}
+
+/** A console's teleoperation action, possibly carried out on another instance. */
+export interface TeleopAction {
+  event: string;
+  actor: Actor;
+  payload: unknown;
+  /** the console's last measured RTT on the instance it is connected to */
+  consoleRttMs: number | null;
+}
+
+/** Several instances: which buses are connected elsewhere, their views there, and the way to reach them. */
+export interface TeleopCluster {
+  remote(vehicleId: string): boolean;
+  remoteView(vehicleId: string): TeleopPublished | null;
+  forward(vehicleId: string, action: TeleopAction): Promise<Ack<unknown>>;
+  forwardAlertAck(origin: string, actor: Actor, alertId: string): Promise<Ack<unknown>>;
+  published(vehicleId: string, p: TeleopPublished): void;
+  alert(a: LeitstandAlert): void;
+}
+
 export interface TeleopServiceDeps {
   center: TeleopControlCenter;
   clock: Clock;
@@ -132,6 +160,8 @@ export interface TeleopServiceDeps {
   /** a bus's latency speed factor (permitted / top speed) changed by ≥ 0.05, or reached 0 or 1 */
   onSpeedFactor?: (vehicleId: string, factor: number) => void;
   onInputRejected?: (where: string) => void;
+  /** this server instance (makes alert ids unique across instances) */
+  instanceId?: string;
 }
 
 type VehicleSocket = Socket<VehicleClientToServer, VehicleServerToClient>;
@@ -226,12 +256,88 @@ export class TeleopService {
   private lastPublish = -Infinity;
   private alertSeq = 0;
   private stopped = false;
+  private cluster: TeleopCluster | null = null;
+  /** alerts mirrored from other instances: alert id → the instance that raised it (acks go there) */
+  private readonly alertOrigin = new Map<string, string>();
+  /** last console RTT per actor (sent along with actions carried out on another instance) */
+  private readonly consoleRtts = new Map<string, number>();
+  /** console actions by event: schema and what the core does */
+  private readonly actions: Record<string, { schema: ZodType<unknown>; run: (actor: Actor, p: never) => Ack<unknown> | Promise<Ack<unknown>> }>;
 
   constructor(private readonly d: TeleopServiceDeps) {
     this.center = d.center;
     this.clock = d.clock;
     this.log = d.log;
     this.options = { ...DEFAULT_TELEOP_SERVICE_OPTIONS, ...d.options };
+    const c = this.center;
+    const a = <T>(schema: ZodType<T>, run: (actor: Actor, p: T) => Ack<unknown> | Promise<Ack<unknown>>) => ({ schema: schema as ZodType<unknown>, run: run as (actor: Actor, p: never) => Ack<unknown> });
+    this.actions = {
+      'teleop:acquire': a(acquireSchema, (actor, p) => c.acquire(actor, p.vehicleId)),
+      'teleop:release': a(releaseSchema, (actor, p) => c.release(actor, p.vehicleId)),
+      'teleop:heartbeat': a(consoleHeartbeatSchema, (actor, p) => c.heartbeat(actor, p.vehicleId, p.sentAt)),
+      'teleop:handover_request': a(handoverRequestSchema, (actor, p) => c.handoverRequest(actor, p.vehicleId)),
+      'teleop:handover_confirm': a(handoverConfirmSchema, (actor, p) => c.handoverConfirm(actor, p.vehicleId, p.to)),
+      'teleop:handover_cancel': a(handoverCancelSchema, (actor, p) => c.handoverCancel(actor, p.vehicleId)),
+      'teleop:confirm_stop': a(confirmStopSchema, (actor, p) => c.confirmAfterSafeStop(actor, p.vehicleId)),
+      'teleop:ack_call': a(ackCallSchema, (actor, p) => this.ackCall(actor, p.vehicleId)),
+      'teleop:command': a(commandSchema, (actor, p) => this.command(actor, p as CommandRequest)),
+    };
+  }
+
+  setCluster(c: TeleopCluster | null): void {
+    this.cluster = c;
+  }
+
+  /** Connected to another instance (its teleoperation lives there)? */
+  private remote(vehicleId: string | null | undefined): boolean {
+    return !!vehicleId && !!this.cluster?.remote(vehicleId);
+  }
+
+  /** The bus (re)connected here after living elsewhere: publish everything about it afresh. */
+  ownershipChanged(vehicleId: string): void {
+    this.lastStateKey.delete(vehicleId);
+    this.lastDispatch.delete(vehicleId);
+    this.lastFactor.delete(vehicleId);
+  }
+
+  /**
+   * An action a console on another instance sent for a bus connected here. Validated again (peer input): the
+   * sender's RTT to its console feeds the core first, as a local console's pong would.
+   */
+  async runForwarded(action: TeleopAction): Promise<Ack<unknown>> {
+    const def = this.actions[action.event];
+    if (!def) return { error: { code: 'INVALID', message: `no teleoperation action ${action.event}` } };
+    const p = def.schema.safeParse(action.payload);
+    if (!p.success) return { error: { code: 'VALIDATION', message: 'invalid payload' } };
+    if (action.consoleRttMs !== null) this.center.consoleRtt(action.actor.id, action.consoleRttMs);
+    let r: Ack<unknown> | Promise<Ack<unknown>>;
+    try {
+      r = def.run(action.actor, p.data as never);
+    } finally {
+      this.after();
+    }
+    return r;
+  }
+
+  /** An alert raised or updated on another instance (its consoles got it there; kept here for snapshots and acks). */
+  mirrorAlert(alert: LeitstandAlert, origin: string): void {
+    const cur = this.alertById.get(alert.id);
+    if (cur) Object.assign(cur, alert);
+    else {
+      this.alerts.push(alert);
+      this.alertById.set(alert.id, alert);
+      this.alertOrigin.set(alert.id, origin);
+      this.trimAlerts();
+    }
+  }
+
+  /** A console action: carried out here, or on the instance the bus is connected to. */
+  private route(actor: Actor, event: string, p: unknown): Ack<unknown> | Promise<Ack<unknown>> {
+    const vehicleId = (p as { vehicleId?: string }).vehicleId;
+    if (this.cluster && this.remote(vehicleId)) {
+      return this.cluster.forward(vehicleId!, { event, actor, payload: p, consoleRttMs: this.consoleRtts.get(actor.id) ?? null });
+    }
+    return this.actions[event].run(actor, p as never);
   }
 
   start(): void {
@@ -251,24 +357,29 @@ export class TeleopService {
 
   // ---------------------------------------------------------------- queries (for realtime.ts and tests)
 
+  /** The bus's view: from the core here, or as published by the instance it is connected to. */
   view(vehicleId: string): TeleopStateView | null {
+    if (this.remote(vehicleId)) return this.cluster!.remoteView(vehicleId)?.view ?? null;
     const v = this.center.view(vehicleId);
     return v ? this.stateView(v, this.clock.now()) : null;
   }
   views(): TeleopStateView[] {
     const now = this.clock.now();
-    return this.center.views().map((v) => this.stateView(v, now));
+    return this.center.views().map((v) => (this.remote(v.vehicleId) ? (this.cluster!.remoteView(v.vehicleId)?.view ?? this.stateView(v, now)) : this.stateView(v, now)));
   }
   /** The driver id the dispatcher plans this bus with (last published; unique per driver). */
   dispatchDriver(vehicleId: string): string | null {
+    if (this.remote(vehicleId)) return this.cluster!.remoteView(vehicleId)?.dispatch.driverId ?? null;
     return this.lastDispatch.get(vehicleId)?.driverId ?? null;
   }
   /** May the dispatcher plan with this bus (connected; in remote or standby, or stopped for less than `outOfServiceAfterMs`)? */
   available(vehicleId: string): boolean {
+    if (this.remote(vehicleId)) return this.cluster!.remoteView(vehicleId)?.dispatch.available ?? false;
     return this.lastDispatch.get(vehicleId)?.available ?? false;
   }
   /** permitted speed / top speed, 0 … 1 (last published) */
   speedFactor(vehicleId: string): number {
+    if (this.remote(vehicleId)) return this.cluster!.remoteView(vehicleId)?.view.speedFactor ?? 1;
     return this.lastFactor.get(vehicleId) ?? 1;
   }
   alertList(): LeitstandAlert[] {
@@ -311,20 +422,16 @@ export class TeleopService {
     const actor: Actor = { id: who.sub, role: who.role as ActorRole };
     const now = this.clock.now();
     socket.emit('alerts:snapshot', this.alertList());
-    for (const v of this.center.views()) socket.emit('teleop:state', this.stateView(v, now));
+    for (const v of this.views()) socket.emit('teleop:state', v);
     const s = socket as unknown as Socket;
-    s.on('teleop:pong', (p: unknown) => this.pong(s, p, 'teleop:pong', (rtt) => this.center.consoleRtt(actor.id, rtt)));
+    s.on('teleop:pong', (p: unknown) =>
+      this.pong(s, p, 'teleop:pong', (rtt) => {
+        this.consoleRtts.set(actor.id, rtt);
+        return this.center.consoleRtt(actor.id, rtt);
+      }),
+    );
     this.ping(s, now); // an RTT sample at once: acquire needs one
-    const c = this.center;
-    this.handle(s, 'teleop:acquire', acquireSchema, (p) => c.acquire(actor, p.vehicleId));
-    this.handle(s, 'teleop:release', releaseSchema, (p) => c.release(actor, p.vehicleId));
-    this.handle(s, 'teleop:heartbeat', consoleHeartbeatSchema, (p) => c.heartbeat(actor, p.vehicleId, p.sentAt));
-    this.handle(s, 'teleop:handover_request', handoverRequestSchema, (p) => c.handoverRequest(actor, p.vehicleId));
-    this.handle(s, 'teleop:handover_confirm', handoverConfirmSchema, (p) => c.handoverConfirm(actor, p.vehicleId, p.to));
-    this.handle(s, 'teleop:handover_cancel', handoverCancelSchema, (p) => c.handoverCancel(actor, p.vehicleId));
-    this.handle(s, 'teleop:confirm_stop', confirmStopSchema, (p) => c.confirmAfterSafeStop(actor, p.vehicleId));
-    this.handle(s, 'teleop:ack_call', ackCallSchema, (p) => this.ackCall(actor, p.vehicleId));
-    this.handle(s, 'teleop:command', commandSchema, (p) => this.command(actor, p as CommandRequest));
+    for (const [event, def] of Object.entries(this.actions)) this.handle(s, event, def.schema, (p) => this.route(actor, event, p));
     this.handle(s, 'alert:ack', alertAckSchema, (p) => this.ackAlert(actor, p.alertId));
     s.on('teleop:snapshot', (a: unknown, b: unknown) => {
       const reply = typeof a === 'function' ? a : typeof b === 'function' ? b : null;
@@ -374,13 +481,16 @@ export class TeleopService {
       if (a && !a.ackedBy) {
         a.ackedBy = actor.id;
         a.ackedAt = this.clock.now();
-        this.d.leitstand.emit('alert', a);
+        this.emitAlert(a);
       }
     }
     return r;
   }
 
-  private ackAlert(actor: Actor, alertId: string): Ack<LeitstandAlert> {
+  /** Acknowledges an alert (one raised on another instance is acknowledged there). */
+  ackAlert(actor: Actor, alertId: string): Ack<LeitstandAlert> | Promise<Ack<unknown>> {
+    const origin = this.alertOrigin.get(alertId);
+    if (origin && this.cluster) return this.cluster.forwardAlertAck(origin, actor, alertId);
     const a = this.alertById.get(alertId);
     if (!a) return { error: { code: 'NOT_FOUND', message: `no alert ${alertId} (or no longer kept)` } };
     if (a.ackedBy) return { data: a };
@@ -393,7 +503,7 @@ export class TeleopService {
     a.ackedBy ??= actor.id;
     a.ackedAt ??= now;
     this.persist([{ t: now, type: 'teleop.alert_ack', ...(a.vehicleId ? { vehicleId: a.vehicleId } : {}), actor: actor.id, data: { alertId: a.id, alert: a.type } }]);
-    this.d.leitstand.emit('alert', a);
+    this.emitAlert(a);
     return { data: a };
   }
 
@@ -566,7 +676,7 @@ export class TeleopService {
           open.data = { ...open.data, escalated: true };
         }
         open.message = this.message('passenger_call', a.vehicleId, open.data);
-        this.d.leitstand.emit('alert', open);
+        this.emitAlert(open);
         return;
       }
       const created = this.raise('passenger_call', a.vehicleId, a.t, a.type === 'passenger_call_escalated' ? [...new Set([...to, 'dispatcher'])] : to, {
@@ -579,9 +689,24 @@ export class TeleopService {
     this.raise(CORE_ALERT[a.type], a.vehicleId, a.t, to, a.data);
   }
 
+  /** To every console (all instances, through the adapter) and into the other instances' mirrors. */
+  private emitAlert(a: LeitstandAlert): void {
+    this.d.leitstand.emit('alert', a);
+    this.cluster?.alert(a);
+  }
+
+  private trimAlerts(): void {
+    while (this.alerts.length > this.options.alertHistory) {
+      const old = this.alerts.shift()!;
+      this.alertById.delete(old.id);
+      this.alertOrigin.delete(old.id);
+    }
+  }
+
   private raise(type: AlertType, vehicleId: string | null, t: number, to: string[], data: Record<string, unknown>): LeitstandAlert {
     const alert: LeitstandAlert = {
-      id: `al-${t.toString(36)}-${++this.alertSeq}`,
+      // the instance's id keeps alert ids unique across instances
+      id: `al-${t.toString(36)}-${this.cluster ? `${this.d.instanceId ?? ''}-` : ''}${++this.alertSeq}`,
       t,
       vehicleId,
       type,
@@ -592,13 +717,12 @@ export class TeleopService {
       ackedBy: null,
       ackedAt: null,
     };
+    // a bus that moved to another instance is that instance's to report on (this core's view of it is stale)
+    if (this.remote(vehicleId)) return alert;
     this.alerts.push(alert);
     this.alertById.set(alert.id, alert);
-    while (this.alerts.length > this.options.alertHistory) {
-      const old = this.alerts.shift()!;
-      this.alertById.delete(old.id);
-    }
-    this.d.leitstand.emit('alert', alert);
+    this.trimAlerts();
+    this.emitAlert(alert);
     return alert;
   }
 
@@ -699,6 +823,7 @@ export class TeleopService {
     const changes: DispatchChange[] = [];
     for (const v of views) {
       const id = v.vehicleId;
+      if (this.remote(id)) continue; // published by the instance it is connected to
       const sv = this.stateView(v, now);
       this.d.fleet.setTeleop(id, { mode: v.mode, driver: v.holder, latencyMs: sv.latencyMs, permittedSpeed: sv.permittedSpeed });
       const { t: _t, speed: _speed, latencyMs, permittedSpeed, speedFactor: _f, ...discrete } = sv;
@@ -708,9 +833,11 @@ export class TeleopService {
       const c = this.center.config;
       const latencyClass = latencyMs === null ? null : latencyMs <= c.latencyBudgetMs ? 0 : latencyMs <= c.latencyHardLimitMs ? 1 : 2;
       const key = JSON.stringify([discrete, latencyClass, Math.round(permittedSpeed * 2)]);
+      let changed = false;
       if (this.lastStateKey.get(id) !== key) {
         this.lastStateKey.set(id, key);
         this.d.leitstand.emit('teleop:state', sv);
+        changed = true;
       }
       const stopped = v.mode === 'mrm' || v.mode === 'safe_stop' || v.mode === 'emergency_stop';
       if (!stopped) this.stoppedSince.delete(id);
@@ -721,13 +848,16 @@ export class TeleopService {
       if (!prev || prev.driverId !== dispatch.driverId || prev.available !== dispatch.available) {
         changes.push({ vehicleId: id, ...dispatch, previousDriverId: prev?.driverId, driverChanged: !prev || prev.driverId !== dispatch.driverId });
         this.lastDispatch.set(id, dispatch);
+        changed = true;
       }
       const f = sv.speedFactor;
       const pf = this.lastFactor.get(id);
       if (pf === undefined || Math.abs(f - pf) >= 0.05 || (f !== pf && (f === 0 || f === 1 || pf === 0 || pf === 1))) {
         this.lastFactor.set(id, f);
         this.d.onSpeedFactor?.(id, f);
+        changed = true;
       }
+      if (changed) this.cluster?.published(id, { view: sv, dispatch });
     }
     if (changes.length) this.d.onDispatch?.(changes);
   }
