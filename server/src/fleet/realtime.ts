@@ -20,7 +20,7 @@ import type {
   VehicleClientToServer,
   VehicleServerToClient,
 } from '../protocol/events.ts';
-import { bookingCreateSchema, confirmBookingSchema, stopEventSchema, vehicleStateSchema } from '../protocol/schemas.ts';
+import { bookingCreateSchema, confirmBookingSchema, stopEventSchema, vehicleStateSchema, type VehicleStateMsg } from '../protocol/schemas.ts';
 import { z } from 'zod';
 import type { FleetRegistry } from './registry.ts';
 
@@ -39,6 +39,8 @@ export interface RealtimeDeps {
   teleopOptions?: Partial<TeleopServiceOptions>;
   /** audit log (teleoperation records) */
   store: Pick<Store, 'appendEvents'>;
+  /** this server instance (several instances on one Redis) */
+  instanceId?: string;
 }
 
 export interface Realtime {
@@ -49,6 +51,10 @@ export interface Realtime {
   teleop: TeleopService;
   /** hook for later layers to see every accepted vehicle state */
   onVehicleState: Array<(vehicleId: string) => void>;
+  /** a bus's connection to this instance came up / went down (cluster/node.ts replicates it) */
+  onVehicleLink: Array<(vehicleId: string, up: boolean) => void>;
+  /** a bus's state relayed by the instance it is connected to (several instances) */
+  remoteVehicleState(vehicleId: string, s: VehicleStateMsg, receivedAt: number): void;
   stop(): void;
 }
 
@@ -90,6 +96,7 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
   const vehicleSockets = new Map<string, Socket>();
   const lastDispatchUpdate = new Map<string, number>();
   const onVehicleState: Array<(vehicleId: string) => void> = [];
+  const onVehicleLink: Array<(vehicleId: string, up: boolean) => void> = [];
   const bad = (where: string) => () => metrics.inputRejected.inc({ where });
 
   // ---------------------------------------------------------------- teleoperation
@@ -98,7 +105,6 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
   // stopped, see TeleopServiceOptions.outOfServiceAfterMs); the
   // latency speed factor stretches its riders' ETAs (BookingService.setSpeedFactor) and marks its plan for
   // the Leitstand (PlanUpdate.speedFactor) — the dispatcher's own travel times stay nominal.
-  const dispatcher = bookings.dispatcherRef;
   const markPlan = (p: PlanUpdate): PlanUpdate => {
     const v = teleop.view(p.vehicleId);
     return v ? { ...p, speedFactor: v.speedFactor, permittedSpeed: v.permittedSpeed } : p;
@@ -131,30 +137,28 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
     leitstand,
     options: d.teleopOptions,
     onInputRejected: (where) => metrics.inputRejected.inc({ where }),
-    onDispatch: (changes) => {
-      // drivers are unique in the dispatcher: first clear a bus whose driver moves to another bus, then set all
-      const gained = new Set(changes.map((c) => c.driverId).filter((x) => x !== null));
-      for (const c of changes) {
-        if (!c.driverChanged || !c.previousDriverId || !gained.has(c.previousDriverId)) continue;
-        try {
-          dispatcher.updateVehicle({ id: c.vehicleId, driverId: null });
-        } catch (e) {
-          log.warn({ err: e, vehicleId: c.vehicleId }, 'dispatcher: clearing the driver failed');
-        }
-      }
-      for (const c of changes) {
-        try {
-          dispatcher.updateVehicle({ id: c.vehicleId, driverId: c.driverId, status: c.available ? 'available' : 'out-of-service' });
-        } catch (e) {
-          log.warn({ err: e, vehicleId: c.vehicleId }, 'dispatcher: driver/status update failed');
-        }
-      }
-    },
+    instanceId: d.instanceId,
+    onDispatch: (changes) => bookings.vehicleDispatch(changes, (e, vehicleId) => log.warn({ err: e, vehicleId }, 'dispatcher: driver/status update failed')),
     onSpeedFactor: (vehicleId, factor) => {
       bookings.setSpeedFactor(vehicleId, factor);
       markPlanSoon(vehicleId);
     },
   });
+
+  /**
+   * The dispatcher learns where a bus is (once a second; the leader only, for buses on any instance). While the
+   * bus stands at a stop the dispatcher keeps the arrival time it was given (resetting it to "now" would restart
+   * the modelled dwell and make the plan look late); elsewhere its divert point is here and now.
+   */
+  const feedDispatcher = (id: string, s: VehicleStateMsg, now: number) => {
+    if (s.atStop || now - (lastDispatchUpdate.get(id) ?? 0) < DISPATCH_UPDATE_MS || !bookings.leads()) return;
+    lastDispatchUpdate.set(id, now);
+    try {
+      bookings.vehicleMoved(id, s.lat, s.lon, s.soc, teleop.dispatchDriver(id), teleop.available(id));
+    } catch (e) {
+      log.warn({ err: e, vehicleId: id }, 'dispatcher: vehicle update failed');
+    }
+  };
 
   // ---------------------------------------------------------------- /vehicle: per-vehicle credentials only
   vehicles.use((socket, next) => {
@@ -190,6 +194,7 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
     metrics.vehiclesConnected.set(vehicleSockets.size);
     fleet.setOnline(id, true);
     bookings.vehicleConnected(id, true);
+    for (const f of onVehicleLink) f(id, true);
     const plan = bookings.currentPlan(id);
     if (plan) socket.emit('plan:update', plan);
     log.info({ vehicleId: id }, 'vehicle connected');
@@ -205,17 +210,7 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
       fanoutSoon();
       teleop.vehicleState(id, parsed.data);
       for (const f of onVehicleState) f(id);
-      // While the bus stands at a stop the dispatcher keeps the arrival time it was given (resetting it to "now"
-      // would restart the modelled dwell and make the plan look late); elsewhere its divert point is here and now.
-      if (!parsed.data.atStop && now - (lastDispatchUpdate.get(id) ?? 0) >= DISPATCH_UPDATE_MS) {
-        lastDispatchUpdate.set(id, now);
-        const s = parsed.data;
-        try {
-          bookings.vehicleMoved(id, s.lat, s.lon, s.soc, teleop.dispatchDriver(id), teleop.available(id));
-        } catch (e) {
-          log.warn({ err: e, vehicleId: id }, 'dispatcher: vehicle update failed');
-        }
-      }
+      feedDispatcher(id, parsed.data, now);
     });
     socket.on('vehicle:stop', (payload: unknown, ack: unknown) =>
       handle(stopEventSchema, payload, ack, async (e) => ({ accepted: await bookings.stopEvent(id, e) }), bad('vehicle:stop')),
@@ -227,6 +222,7 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
       metrics.vehiclesConnected.set(vehicleSockets.size);
       fleet.setOnline(id, false);
       bookings.vehicleConnected(id, false);
+      for (const f of onVehicleLink) f(id, false);
       log.warn({ vehicleId: id }, 'vehicle disconnected');
     });
   });
@@ -296,6 +292,8 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
   });
   teleop.start();
 
+  // every instance holds the whole fleet (buses on other instances are relayed, cluster/node.ts), so each one
+  // serves its own consoles and riders: `local`, or the adapter would hand them every other instance's copy too
   let lastFanout = -Infinity;
   let fanoutTimer: NodeJS.Timeout | null = null;
   const flushFleet = () => {
@@ -303,7 +301,7 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
     fanoutTimer = null;
     lastFanout = clock.now();
     const delta = fleet.delta(lastFanout);
-    if (delta) leitstand.emit('fleet:state', delta);
+    if (delta) leitstand.local.emit('fleet:state', delta);
   };
   const fanoutSoon = () => {
     fanoutTimer ??= setTimeout(flushFleet, Math.max(0, FANOUT_GAP_MS - (clock.now() - lastFanout)));
@@ -316,7 +314,7 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
       const v = fleet.vehicle(r.vehicleId);
       if (!v) continue;
       // reduced to what a rider may see: where their bus is and when it comes, nothing about other riders
-      riders.to(`rider:${r.riderId}`).emit('vehicle:position', {
+      riders.local.to(`rider:${r.riderId}`).emit('vehicle:position', {
         bookingId: r.id,
         vehicleId: v.id,
         label: v.label,
@@ -335,6 +333,13 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
     riders,
     teleop,
     onVehicleState,
+    onVehicleLink,
+    remoteVehicleState(id, s, receivedAt) {
+      fleet.applyRemote(id, s, receivedAt);
+      for (const f of onVehicleState) f(id);
+      fanoutSoon();
+      feedDispatcher(id, s, clock.now());
+    },
     stop() {
       teleop.stop();
       clearInterval(fanout);
