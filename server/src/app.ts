@@ -23,7 +23,7 @@ import { FleetRegistry, type VehicleDef } from './fleet/registry.ts';
 import { attachRealtime, type Realtime } from './fleet/realtime.ts';
 import { attachReplay } from './replay/replay.ts';
 import { RunStore } from './replay/run-store.ts';
-import { errorHandler, express, mountRoutes, openApiDocument } from './http/api.ts';
+import { clientErrorHandler, errorHandler, express, mountRoutes, openApiDocument, type RouteDef } from './http/api.ts';
 import { ApiError } from './http/errors.ts';
 import { apiRoutes } from './http/routes.ts';
 import { Metrics } from './metrics.ts';
@@ -63,6 +63,8 @@ export interface App {
   listen(port?: number, host?: string): Promise<AddressInfo>;
   close(): Promise<void>;
   isDispatchLeader(): boolean;
+  /** the REST route table (the express routes and the OpenAPI document are built from it) */
+  routes: RouteDef<any, any>[];
 }
 
 /** Token secret: configured, or generated once and kept in DATA_DIR so tokens survive a restart. */
@@ -230,6 +232,7 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
   app.use(errorHandler(log));
 
   const http = createServer(app);
+  http.on('clientError', clientErrorHandler);
   // every TCP connection, also upgraded websockets (a peer or a proxy that never finishes the close handshake
   // must not keep close() waiting)
   const connections = new Set<import('node:net').Socket>();
@@ -292,6 +295,7 @@ export async function createApp(config: ServerConfig, deps: AppDeps = {}): Promi
     log,
     hubs,
     isDispatchLeader,
+    routes: routeDefs,
     listen(port = config.port, host = config.host) {
       return new Promise((res, rej) => {
         http.once('error', rej);

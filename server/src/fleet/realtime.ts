@@ -22,6 +22,7 @@ import type {
 } from '../protocol/events.ts';
 import { bookingCreateSchema, confirmBookingSchema, stopEventSchema, vehicleStateSchema, type VehicleStateMsg } from '../protocol/schemas.ts';
 import { z } from 'zod';
+import { payloadAndAck, socketEdge } from '../protocol/edge.ts';
 import type { FleetRegistry } from './registry.ts';
 
 export interface RealtimeDeps {
@@ -67,12 +68,14 @@ const FANOUT_GAP_MS = 20;
 /** a bus's plan is re-sent for a new speed factor at most this often */
 const PLAN_MARK_MS = 1000;
 const FANOUT_HZ = 10;
+export const planGetSchema = z.strictObject({ vehicleId: z.string().max(64) });
 const DISPATCH_UPDATE_MS = 1000;
 const RIDER_UPDATE_MS = 1000;
 
 /** Runs a socket handler: validates the payload, turns every failure into `{error}` on the ack, never throws. */
-function handle<T, R>(schema: ZodType<T>, payload: unknown, ack: unknown, fn: (p: T) => Promise<R> | R, onBad: () => void): void {
-  const reply = typeof ack === 'function' ? (ack as (r: Ack<R>) => void) : () => {};
+function handle<T, R>(schema: ZodType<T>, rawPayload: unknown, rawAck: unknown, fn: (p: T) => Promise<R> | R, onBad: () => void): void {
+  const { payload, ack } = payloadAndAck(rawPayload, rawAck);
+  const reply = ack ? (ack as (r: Ack<R>) => void) : () => {};
   const parsed = schema.safeParse(payload);
   if (!parsed.success) {
     onBad();
@@ -98,6 +101,8 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
   const onVehicleState: Array<(vehicleId: string) => void> = [];
   const onVehicleLink: Array<(vehicleId: string, up: boolean) => void> = [];
   const bad = (where: string) => () => metrics.inputRejected.inc({ where });
+  // every socket: the ack is the last argument, one payload at most, unknown events answered (protocol/edge.ts)
+  for (const ns of [vehicles, leitstand, riders]) ns.on('connection', (socket) => socketEdge(socket as Socket, (where) => metrics.inputRejected.inc({ where })));
 
   // ---------------------------------------------------------------- teleoperation
   // The core's view is the truth for mode, driver, latency and permitted speed (fleet:state via FleetRegistry).
@@ -247,7 +252,7 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
       if (p) socket.emit('plan:update', markPlan(p));
     }
     teleop.consoleConnected(socket, who);
-    socket.on('fleet:snapshot', (ack: unknown) => handle(z.undefined(), undefined, ack, () => fleet.snapshot(clock.now()), bad('fleet:snapshot')));
+    socket.on('fleet:snapshot', (...args: unknown[]) => handle(z.undefined(), args[0], args[1], () => fleet.snapshot(clock.now()), bad('fleet:snapshot')));
     socket.on('booking:create', (payload: unknown, ack: unknown) =>
       handle(bookingCreateSchema, payload, ack, async (b) => {
         const { status, record } = await bookings.create(b, who);
@@ -259,7 +264,7 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
       handle(confirmBookingSchema, payload, ack, async (p) => bookings.view(await bookings.confirm(p.bookingId, who)), bad('booking:confirm')),
     );
     socket.on('plan:get', (payload: unknown, ack: unknown) =>
-      handle(z.strictObject({ vehicleId: z.string().max(64) }), payload, ack, (p) => {
+      handle(planGetSchema, payload, ack, (p) => {
         const plan = bookings.currentPlan(p.vehicleId);
         return plan ? markPlan(plan) : null;
       }, bad('plan:get')),
@@ -274,7 +279,7 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
     void socket.join(`rider:${who.sub}`);
     metrics.ridersConnected.set(riders.sockets.size);
     socket.emit('bookings:snapshot', bookings.list(who).map((r) => bookings.view(r)));
-    socket.on('bookings:snapshot', (ack: unknown) => handle(z.undefined(), undefined, ack, () => bookings.list(who).map((r) => bookings.view(r)), bad('rider:bookings:snapshot')));
+    socket.on('bookings:snapshot', (...args: unknown[]) => handle(z.undefined(), args[0], args[1], () => bookings.list(who).map((r) => bookings.view(r)), bad('rider:bookings:snapshot')));
     socket.on('booking:confirm', (payload: unknown, ack: unknown) =>
       handle(confirmBookingSchema, payload, ack, async (p) => bookings.view(await bookings.confirm(p.bookingId, who)), bad('rider:booking:confirm')),
     );

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z, type ZodType } from 'zod';
 import type { Principal, Role, TokenService } from '../auth/tokens.ts';
@@ -38,6 +40,13 @@ export function principalOf(req: Request, tokens: TokenService): Principal | nul
   return tokens.verify(h.slice(7));
 }
 
+/** Did the request bring a body with content (a parsed empty JSON object `{}` counts as none)? */
+function carriesBody(req: Request): boolean {
+  const b: unknown = req.body;
+  if (b !== undefined) return !(b !== null && typeof b === 'object' && !Array.isArray(b) && Object.keys(b).length === 0);
+  return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+}
+
 export function mountRoutes(router: Router, routes: RouteDef<any, any>[], tokens: TokenService, onRejected: (where: string) => void): void {
   for (const r of routes) {
     const expressPath = r.path.replace(/\{(\w+)\}/g, ':$1');
@@ -64,9 +73,14 @@ export function mountRoutes(router: Router, routes: RouteDef<any, any>[], tokens
         }
         let body: unknown = undefined;
         if (r.body) {
+          // a body in another media type is never parsed: refuse it rather than validate `{}` in its place
+          if (carriesBody(req) && !req.is('application/json')) throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the request body as application/json');
           const b = r.body.safeParse(req.body ?? {});
           if (!b.success) throw validationError(b.error, 'body');
           body = b.data;
+        } else if (carriesBody(req)) {
+          // as with unknown fields: input the route would ignore is refused, so it never seems to have worked
+          throw new ApiError(400, 'VALIDATION', `${req.method} ${r.path} takes no request body`);
         }
         const result = await r.handler({ req, res, who, body, query, params });
         if (!res.headersSent && result !== undefined) res.json(result);
@@ -96,6 +110,26 @@ export function errorHandler(log: { error: (o: object, msg: string) => void }) {
     log.error({ err }, 'unhandled error in request');
     res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error' } });
   };
+}
+
+/**
+ * Requests node:http refuses before express sees them (headers or URL over the size limit, broken HTTP): the
+ * same JSON error as every other refusal instead of node's bare status line.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'HEADERS_TOO_LARGE', 'request headers or URL too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'REQUEST_TIMEOUT', 'request not received in time']
+        : [400, 'BAD_REQUEST', 'malformed HTTP request'];
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 /** OpenAPI 3.1 document from the route table (schemas through zod's JSON Schema export). */

@@ -58,10 +58,13 @@ export const routeQuerySchema = z.strictObject({
   lang: z.enum(['de', 'en']).default('de'),
 });
 
+/** epoch ms as query text, within a Date's range (longer digit strings became Infinity and broke the Redis query) */
+const epochMsText = z.string().regex(/^\d{1,16}$/, 'epoch ms').transform(Number).pipe(z.number().max(8.64e15));
+
 export const auditQuerySchema = z.strictObject({
   vehicleId: z.string().max(64).optional(),
-  from: timeInputSchema.or(z.string().regex(/^\d+$/).transform(Number)).optional(),
-  to: timeInputSchema.or(z.string().regex(/^\d+$/).transform(Number)).optional(),
+  from: timeInputSchema.or(epochMsText).optional(),
+  to: timeInputSchema.or(epochMsText).optional(),
 });
 
 /** Vehicle → server, ~10 Hz */

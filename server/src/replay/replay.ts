@@ -1,6 +1,7 @@
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
 import type { Clock } from '../core/clock.ts';
+import { payloadAndAck } from '../protocol/edge.ts';
 import { sampleAt, type LoadedRun, type RunInfo, type RunStore } from './run-store.ts';
 
 /**
@@ -46,11 +47,14 @@ const FRAME_HZ = 10;
 const MAX_EVENTS_PER_FRAME = 50;
 const SERIES_POINTS = 1500;
 
-const openSchema = z.strictObject({ runId: z.string().regex(/^[\w.-]{1,80}$/) });
+// "." and ".." are directory names, not runs (they would lead out of DATA_DIR/runs)
+const openSchema = z.strictObject({ runId: z.string().regex(/^(?!\.\.?$)[\w.-]{1,80}$/, 'not a run id') });
 const playSchema = z.strictObject({ speed: z.number().min(1).max(60).optional() });
 const seekSchema = z.strictObject({ t: z.number().finite() });
 const speedSchema = z.strictObject({ speed: z.number().min(1).max(60) });
 const seriesSchema = z.strictObject({ vehicleId: z.string().min(1).max(64) });
+/** the payload schemas by event (replay:<name>), for tools that check the edge (server/src/fuzz) */
+export const replaySchemas = { open: openSchema, play: playSchema, seek: seekSchema, speed: speedSchema, series: seriesSchema };
 
 type Ack<T> = (r: { data: T } | { error: { code: string; message: string } }) => void;
 
@@ -155,10 +159,18 @@ export class ReplaySession {
 export function attachReplay(leitstand: Namespace, runs: RunStore, clock: Clock, onBad: (where: string) => void = () => {}): void {
   leitstand.on('connection', (socket: Socket) => {
     let session: ReplaySession | null = null;
-    const reply = <T>(ack: unknown, fn: () => Promise<T> | T) => {
-      const send: Ack<T> = typeof ack === 'function' ? (ack as Ack<T>) : () => {};
+    // (payload, ack) or (ack) alone (protocol/edge.ts); an event without a payload refuses one
+    const reply = <T>(a: unknown, b: unknown, fn: (payload: unknown) => Promise<T> | T, noPayload?: string) => {
+      const { payload, ack } = payloadAndAck(a, b);
+      const send: Ack<T> = ack ?? (() => {});
       Promise.resolve()
-        .then(fn)
+        .then(() => {
+          if (noPayload && payload !== undefined) {
+            onBad(noPayload);
+            throw Object.assign(new Error(`${noPayload} takes no payload`), { code: 'VALIDATION' });
+          }
+          return fn(payload);
+        })
         .then(
           (data) => send({ data }),
           (e: Error & { code?: string }) => send({ error: { code: e.code ?? 'REPLAY', message: e.message } }),
@@ -169,16 +181,16 @@ export function attachReplay(leitstand: Namespace, runs: RunStore, clock: Clock,
       return session;
     };
     const parse = <T>(schema: z.ZodType<T>, payload: unknown, where: string): T => {
-      const r = schema.safeParse(payload ?? {});
+      const r = schema.safeParse(payload);
       if (!r.success) {
         onBad(where);
         throw Object.assign(new Error(`invalid payload: ${r.error.issues[0]?.path.join('.') || '(root)'}: ${r.error.issues[0]?.message}`), { code: 'VALIDATION' });
       }
       return r.data;
     };
-    socket.on('replay:list', (ack: unknown) => reply(ack, () => runs.list()));
-    socket.on('replay:open', (payload: unknown, ack: unknown) =>
-      reply(ack, async (): Promise<ReplayOpened> => {
+    socket.on('replay:list', (a: unknown, b: unknown) => reply(a, b, () => runs.list(), 'replay:list'));
+    socket.on('replay:open', (a: unknown, b: unknown) =>
+      reply(a, b, async (payload): Promise<ReplayOpened> => {
         const { runId } = parse(openSchema, payload, 'replay:open');
         const run = await runs.load(runId);
         if (!run) throw Object.assign(new Error(`no recorded run "${runId}"`), { code: 'NOT_FOUND' });
@@ -188,47 +200,57 @@ export function attachReplay(leitstand: Namespace, runs: RunStore, clock: Clock,
         return { info: run.info, vehicles: [...run.tracks.keys()], kpis: run.kpis, t: session.t };
       }),
     );
-    socket.on('replay:play', (payload: unknown, ack: unknown) =>
-      reply(ack, () => {
+    socket.on('replay:play', (a: unknown, b: unknown) =>
+      reply(a, b, (payload) => {
         const { speed } = parse(playSchema, payload, 'replay:play');
         need().play(speed);
         return { playing: true };
       }),
     );
-    socket.on('replay:pause', (ack: unknown) =>
-      reply(ack, () => {
-        need().pause();
-        return { playing: false };
-      }),
+    socket.on('replay:pause', (a: unknown, b: unknown) =>
+      reply(
+        a,
+        b,
+        () => {
+          need().pause();
+          return { playing: false };
+        },
+        'replay:pause',
+      ),
     );
-    socket.on('replay:seek', (payload: unknown, ack: unknown) =>
-      reply(ack, () => {
+    socket.on('replay:seek', (a: unknown, b: unknown) =>
+      reply(a, b, (payload) => {
         const { t } = parse(seekSchema, payload, 'replay:seek');
         need().seek(t);
         return { t: need().t };
       }),
     );
-    socket.on('replay:speed', (payload: unknown, ack: unknown) =>
-      reply(ack, () => {
+    socket.on('replay:speed', (a: unknown, b: unknown) =>
+      reply(a, b, (payload) => {
         const { speed } = parse(speedSchema, payload, 'replay:speed');
         need().setSpeed(speed);
         return { speed };
       }),
     );
-    socket.on('replay:series', (payload: unknown, ack: unknown) =>
-      reply(ack, () => {
+    socket.on('replay:series', (a: unknown, b: unknown) =>
+      reply(a, b, (payload) => {
         const { vehicleId } = parse(seriesSchema, payload, 'replay:series');
         const s = need().series(vehicleId);
         if (!s) throw Object.assign(new Error(`no vehicle ${vehicleId} in this run`), { code: 'NOT_FOUND' });
         return s;
       }),
     );
-    socket.on('replay:close', (ack: unknown) =>
-      reply(ack, () => {
-        session?.close();
-        session = null;
-        return { closed: true };
-      }),
+    socket.on('replay:close', (a: unknown, b: unknown) =>
+      reply(
+        a,
+        b,
+        () => {
+          session?.close();
+          session = null;
+          return { closed: true };
+        },
+        'replay:close',
+      ),
     );
     socket.on('disconnect', () => session?.close());
   });

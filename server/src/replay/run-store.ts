@@ -40,7 +40,7 @@ export interface LoadedRun {
 }
 
 export const MAX_RUN_BYTES = 400 * 1024 * 1024;
-const ID = /^[\w.-]{1,80}$/;
+const ID = /^(?!\.\.?$)[\w.-]{1,80}$/; // not "." or "..": those lead out of the runs directory
 
 export class RunStore {
   private cache = new Map<string, LoadedRun>();

@@ -15,6 +15,7 @@ import type {
   VehicleClientToServer,
   VehicleServerToClient,
 } from '../protocol/events.ts';
+import { payloadAndAck } from '../protocol/edge.ts';
 import type { VehicleStateMsg } from '../protocol/schemas.ts';
 import type { EventRecord, Store } from '../store/types.ts';
 import type { TeleopControlCenter, TeleopVehicleView } from './controlCenter.ts';
@@ -167,8 +168,8 @@ export interface TeleopServiceDeps {
 type VehicleSocket = Socket<VehicleClientToServer, VehicleServerToClient>;
 type AnyAck = (res: unknown) => void;
 
-const consoleHeartbeatSchema = z.strictObject({ vehicleId: vehicleIdSchema, sentAt: z.number().int().min(0).max(8.64e15).optional() });
-const alertAckSchema = z.strictObject({ alertId: z.string().min(1).max(64) });
+export const consoleHeartbeatSchema = z.strictObject({ vehicleId: vehicleIdSchema, sentAt: z.number().int().min(0).max(8.64e15).optional() });
+export const alertAckSchema = z.strictObject({ alertId: z.string().min(1).max(64) });
 const busAckSchema = z.union([
   z.strictObject({ data: z.strictObject({ accepted: z.literal(true) }) }),
   z.strictObject({ error: z.strictObject({ code: z.string().min(1).max(40), message: z.string().max(500) }) }),
@@ -433,10 +434,7 @@ export class TeleopService {
     this.ping(s, now); // an RTT sample at once: acquire needs one
     for (const [event, def] of Object.entries(this.actions)) this.handle(s, event, def.schema, (p) => this.route(actor, event, p));
     this.handle(s, 'alert:ack', alertAckSchema, (p) => this.ackAlert(actor, p.alertId));
-    s.on('teleop:snapshot', (a: unknown, b: unknown) => {
-      const reply = typeof a === 'function' ? a : typeof b === 'function' ? b : null;
-      if (reply) (reply as AnyAck)({ data: this.views() });
-    });
+    this.handle(s, 'teleop:snapshot', z.undefined(), () => ({ data: this.views() }));
   }
 
   // ---------------------------------------------------------------- actions
@@ -866,9 +864,10 @@ export class TeleopService {
 
   /** Validate, call, acknowledge with the `Result` (never throws into socket.io), then flush and re-arm. */
   private handle<T>(s: Socket, event: string, schema: ZodType<T>, fn: (p: T) => Ack<unknown> | Promise<Ack<unknown>>): void {
-    s.on(event, (payload: unknown, ack: unknown) => {
-      const reply: AnyAck = typeof ack === 'function' ? (ack as AnyAck) : typeof payload === 'function' && schema.safeParse(undefined).success ? (payload as AnyAck) : () => {};
-      const parsed = schema.safeParse(typeof payload === 'function' ? undefined : payload);
+    s.on(event, (a: unknown, b: unknown) => {
+      const { payload, ack } = payloadAndAck(a, b);
+      const reply: AnyAck = (ack as AnyAck | null) ?? (() => {});
+      const parsed = schema.safeParse(payload);
       if (!parsed.success) {
         this.d.onInputRejected?.(event);
         const i = parsed.error.issues[0];
