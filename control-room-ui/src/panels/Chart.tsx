@@ -20,10 +20,16 @@ export function Chart(props: { title: string; data: AlignedData; series: { label
       // a live series starts with one sample: show at least the last 10 minutes instead of a span of years
       scales: { x: props.bars ? { time: false } : { time: true, range: (_u, min, max) => [Math.min(min, max - 600), max + 5] }, y: props.yRange ? { range: props.yRange } : {} },
       axes: [
-        { stroke: '#94a3b8', grid: { stroke: '#1e293b' }, ticks: { stroke: '#334155' } },
+        {
+          stroke: '#94a3b8',
+          grid: { stroke: '#1e293b' },
+          ticks: { stroke: '#334155' },
+          // 24-hour local time of the service area (uPlot's default is US-style "9:05am 11/23/26")
+          ...(props.bars ? {} : { values: (_u: uPlot, splits: number[]) => splits.map((x) => clock(x)) }),
+        },
         { stroke: '#94a3b8', grid: { stroke: '#1e293b' }, ticks: { stroke: '#334155' } },
       ],
-      series: [{}, ...props.series.map((s) => ({ label: s.label, stroke: s.stroke, fill: s.fill, width: 2, ...(props.bars ? { paths: uPlot.paths.bars!({ size: [0.6, 60] }) } : {}) }))],
+      series: [props.bars ? {} : { value: (_u: uPlot, x: number | null) => (x == null ? '--' : clock(x, true)) }, ...props.series.map((s) => ({ label: s.label, stroke: s.stroke, fill: s.fill, width: 2, ...(props.bars ? { paths: uPlot.paths.bars!({ size: [0.6, 60] }) } : {}) }))],
       hooks: {
         draw: [
           (u) => {
@@ -66,4 +72,11 @@ export function Chart(props: { title: string; data: AlignedData; series: { label
       </div>
     );
   return <div className="chart" ref={el} role="img" aria-label={props.title} />;
+}
+
+const clockFmt = new Intl.DateTimeFormat('de-DE', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Berlin' });
+const clockFmtS = new Intl.DateTimeFormat('de-DE', { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: 'Europe/Berlin' });
+/** epoch seconds → "09:05" (or "09:05:30") in Kaiserslautern time */
+function clock(sec: number, seconds = false): string {
+  return (seconds ? clockFmtS : clockFmt).format(new Date(sec * 1000));
 }

@@ -154,7 +154,11 @@ export function openApiDocument(routes: RouteDef<any, any>[], info: { title: str
     const responses: Record<string, object> = {};
     // what mountRoutes answers for every route of its kind, whether or not the route lists it
     const implied: Record<number, string> = { 400: 'invalid request: unexpected or invalid query, path parameter or body' };
-    if (r.body) implied[413] = 'body larger than the limit';
+    if (r.body) {
+      implied[413] = 'body larger than the limit';
+      implied[415] = 'body in another media type than application/json';
+    }
+    implied[431] = 'request headers too large';
     if (r.access !== 'public') implied[401] = 'no or invalid token';
     if (Array.isArray(r.access)) implied[403] = `roles: ${r.access.join(', ')}`;
     for (const [status, description] of Object.entries({ ...implied, ...r.responses })) {
