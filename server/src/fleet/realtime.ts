@@ -118,6 +118,7 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
   // at most once per PLAN_MARK_MS per bus, the last one carrying the factor of its time (a jittery link or a
   // stall of this process would otherwise flood the consoles with plans).
   const planMarks = new Map<string, { at: number; timer: NodeJS.Timeout | null }>();
+  const markClass = new Map<string, number>();
   const markPlanSoon = (vehicleId: string) => {
     let m = planMarks.get(vehicleId);
     if (!m) planMarks.set(vehicleId, (m = { at: -Infinity, timer: null }));
@@ -146,6 +147,11 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
     onDispatch: (changes) => bookings.vehicleDispatch(changes, (e, vehicleId) => log.warn({ err: e, vehicleId }, 'dispatcher: driver/status update failed')),
     onSpeedFactor: (vehicleId, factor) => {
       bookings.setSpeedFactor(vehicleId, factor);
+      // the plan's marker follows the factor's class (full speed, reduced, standing); the exact permitted speed is
+      // in fleet:state at 10 Hz, so a jittery latency does not re-send every bus's plan to every console
+      const cls = factor >= 1 ? 1 : factor <= 0 ? 0 : 0.5;
+      if (markClass.get(vehicleId) === cls) return;
+      markClass.set(vehicleId, cls);
       markPlanSoon(vehicleId);
     },
   });
