@@ -1,72 +1,83 @@
 import { io as connect, type Socket } from 'socket.io-client';
 import type { Ack, FleetState, LeitstandAlert, LeitstandClientToServer, LeitstandServerToClient, TeleopPing, TeleopStateView } from '../src/protocol/events.ts';
-import type { VehicleCommand } from '../src/teleop/types.ts';
 import { whenConnected } from './net.ts';
 import { Latency, Tally } from './stats.ts';
 
 type ConsoleSocket = Socket<LeitstandServerToClient, LeitstandClientToServer>;
 
 /**
- * Fan-out bookkeeping: every vehicle state sent while recording is expected at every console (the server merges
- * the states of one 100 ms tick per bus, so a state superseded within its tick reaches no console: "merged").
- * Latency = console receive − vehicle send, both on this process's monotonic clock.
- * A state some console got and another did not within `sweep`'s horizon counts as dropped for the latter.
+ * Fan-out bookkeeping. Every vehicle state sent within the recording window is expected at every console (the
+ * server merges what arrives within its fan-out gap per bus, so a superseded state reaches no console: "merged").
+ * Latency = console receive − the bus's `sentAt`, both epoch ms of this machine's clock (the buses run in a process
+ * of their own). A state some console got and another did not within the sweep's horizon is dropped for the latter.
+ * Send records come from the vehicle process in batches, possibly after the deliveries: both wait for the sweep.
  */
 export class FanoutTracker {
-  recording = false;
+  /** states with `sentAt` in [from, to) count (epoch ms; set when recording starts and stops) */
+  from = Infinity;
+  to = Infinity;
   readonly latency = new Latency();
   /** the current reporting window (soak minutes) */
   readonly window = new Latency();
   sent = 0;
   /** states that reached at least one console */
   fannedOut = 0;
-  /** states that reached no console: superseded within their fan-out tick (or lost before the server) */
+  /** states that reached no console: superseded within the server's fan-out gap (or lost before the server) */
   merged = 0;
+  /** deliveries of settled states (at most one per console) */
   delivered = 0;
   dropped = 0;
-  /** deliveries of states sent before recording started, or after their sweep (later than its horizon) */
+  /** deliveries of a state without a send record (two states of one bus in the same ms) */
   unmatched = 0;
-  private readonly pending = new Map<string, Map<number, { t: number; n: number }>>();
+  private readonly sends = new Map<string, number[]>();
+  private readonly seen = new Map<string, Map<number, number>>();
 
   constructor(readonly consoles: number) {}
 
-  onSent(vehicleId: string, sentAt: number): void {
-    if (!this.recording) return;
-    this.sent++;
-    let m = this.pending.get(vehicleId);
-    if (!m) this.pending.set(vehicleId, (m = new Map()));
-    if (m.has(sentAt)) this.merged++; // two states in one ms: the first cannot be told apart, count it superseded
-    m.set(sentAt, { t: performance.now(), n: 0 });
+  private counts(sentAt: number): boolean {
+    return sentAt >= this.from && sentAt < this.to;
   }
 
-  onReceived(vehicleId: string, sentAt: number, t: number): void {
-    const m = this.pending.get(vehicleId);
-    const e = m?.get(sentAt);
-    if (!e) {
-      if (this.recording) this.unmatched++;
-      return;
-    }
-    const ms = t - e.t;
+  onSent(vehicleId: string, sentAt: number): void {
+    if (!this.counts(sentAt)) return;
+    this.sent++;
+    let l = this.sends.get(vehicleId);
+    if (!l) this.sends.set(vehicleId, (l = []));
+    l.push(sentAt);
+  }
+
+  onReceived(vehicleId: string, sentAt: number, now: number): void {
+    if (!this.counts(sentAt)) return;
+    const ms = now - sentAt;
     this.latency.record(ms);
     this.window.record(ms);
-    this.delivered++;
-    if (++e.n >= this.consoles) {
-      this.fannedOut++;
-      m!.delete(sentAt);
-    }
+    let m = this.seen.get(vehicleId);
+    if (!m) this.seen.set(vehicleId, (m = new Map()));
+    m.set(sentAt, (m.get(sentAt) ?? 0) + 1);
   }
 
   /** Settle the states sent more than `horizonMs` ago (all with 0). */
-  sweep(horizonMs: number): void {
-    const cutoff = performance.now() - horizonMs;
-    for (const m of this.pending.values()) {
-      for (const [sentAt, e] of m) {
-        if (e.t > cutoff) break; // insertion order = send order
-        if (e.n === 0) this.merged++;
+  sweep(horizonMs: number, now = Date.now()): void {
+    const cutoff = now - horizonMs;
+    for (const [id, l] of this.sends) {
+      const m = this.seen.get(id);
+      let i = 0;
+      for (; i < l.length && l[i] <= cutoff; i++) {
+        const n = m?.get(l[i]) ?? 0;
+        m?.delete(l[i]);
+        if (n === 0) this.merged++;
         else {
           this.fannedOut++;
-          this.dropped += this.consoles - e.n;
+          this.delivered += Math.min(n, this.consoles); // a console that reconnected may get a state twice
+          this.dropped += Math.max(0, this.consoles - n);
         }
+      }
+      if (i) l.splice(0, i);
+    }
+    for (const m of this.seen.values()) {
+      for (const [sentAt, n] of m) {
+        if (sentAt > cutoff) continue;
+        this.unmatched += n;
         m.delete(sentAt);
       }
     }
@@ -74,8 +85,9 @@ export class FanoutTracker {
 }
 
 /**
- * Teleoperation command path: console emit → bus receives (one way) → bus's verdict back at the console (round
- * trip). Only commands that reached the bus have a round trip; the server's refusals are counted by code.
+ * Teleoperation command path: console emit → bus receives (one way, reported by the vehicle process) → the bus's
+ * verdict back at the console (round trip). A command counts as having reached the bus when the vehicle process
+ * reports it; the report may come after the verdict, so commands are settled a second after their answer.
  */
 export class TeleopTracker {
   recording = false;
@@ -85,36 +97,42 @@ export class TeleopTracker {
   readonly outcomes = new Tally();
   /** heartbeat acks that were errors, by code */
   readonly heartbeatErrors = new Tally();
-  private readonly inflight = new Map<string, { t0: number; reachedAt: number | null }>();
+  private readonly inflight = new Map<string, { t0: number; wall: number; reached: boolean; answered: { t: number; res: Ack<unknown> } | null }>();
 
   issued(vehicleId: string, seq: number): void {
     if (!this.recording) return;
-    this.inflight.set(`${vehicleId}#${seq}`, { t0: performance.now(), reachedAt: null });
+    this.inflight.set(`${vehicleId}#${seq}`, { t0: performance.now(), wall: Date.now(), reached: false, answered: null });
   }
-  /** from the vehicle agent: a forwarded command arrived on board (simulated drivers' own commands are not ours) */
-  onVehicle(c: VehicleCommand): void {
+  /** from the vehicle process: a forwarded command arrived on board at `at` (epoch ms); simulated drivers' are not ours */
+  onVehicle(c: { vehicleId: string; seq: number; by: string; at: number }): void {
     const e = this.inflight.get(`${c.vehicleId}#${c.seq}`);
-    if (!e || e.reachedAt !== null || c.by.startsWith('sim:')) return;
-    e.reachedAt = performance.now();
-    this.oneWay.record(e.reachedAt - e.t0);
+    if (!e || e.reached || c.by.startsWith('sim:')) return;
+    e.reached = true;
+    this.oneWay.record(c.at - e.wall);
   }
   answered(vehicleId: string, seq: number, res: Ack<unknown>): void {
-    const key = `${vehicleId}#${seq}`;
-    const e = this.inflight.get(key);
-    if (!e) return;
-    this.inflight.delete(key);
-    const t = performance.now();
-    if ('data' in res) this.outcomes.inc('accepted');
-    else if (res.error.code === 'TIMEOUT') this.outcomes.inc('timeout');
-    else this.outcomes.inc(`${e.reachedAt === null ? 'refused by server' : 'refused by bus'}: ${res.error.code}`);
-    if (e.reachedAt !== null) {
-      this.roundTrip.record(t - e.t0);
-      this.window.record(t - e.t0);
+    const e = this.inflight.get(`${vehicleId}#${seq}`);
+    if (e && !e.answered) e.answered = { t: performance.now(), res };
+  }
+  /** Settles the commands answered more than `graceMs` ago. */
+  settle(graceMs = 1000): void {
+    const now = performance.now();
+    for (const [key, e] of this.inflight) {
+      if (!e.answered || now - e.answered.t < graceMs) continue;
+      this.inflight.delete(key);
+      const res = e.answered.res;
+      if ('data' in res) this.outcomes.inc('accepted');
+      else if (res.error.code === 'TIMEOUT') this.outcomes.inc('timeout');
+      else this.outcomes.inc(`${e.reached ? 'refused by bus' : 'refused by server'}: ${res.error.code}`);
+      if (e.reached) {
+        this.roundTrip.record(e.answered.t - e.t0);
+        this.window.record(e.answered.t - e.t0);
+      }
     }
   }
   /** commands without any answer at the end */
   get unanswered(): number {
-    return this.inflight.size;
+    return [...this.inflight.values()].filter((e) => !e.answered).length;
   }
 }
 
@@ -139,8 +157,8 @@ export class LoadConsole {
     s.onAny((event: string) => this.received.inc(event));
     s.on('teleop:ping', (p: TeleopPing) => s.emit('teleop:pong', p));
     s.on('fleet:state', (st: FleetState) => {
-      const t = performance.now();
-      for (const v of st.vehicles) if (v.sentAt !== undefined) this.fanout.onReceived(v.id, v.sentAt, t);
+      const now = Date.now();
+      for (const v of st.vehicles) if (v.sentAt !== undefined) this.fanout.onReceived(v.id, v.sentAt, now);
     });
     const alerts = this.alerts;
     if (alerts) s.on('alert', (a) => alerts.set(a.id, a));

@@ -40,7 +40,8 @@ describe('npm run load (smoke)', () => {
     expect(f.fannedOut + f.merged).toBe(f.sent);
     expect(f.expected).toBe(f.fannedOut * 5);
     expect(f.delivered + f.dropped).toBe(f.expected);
-    expect(f.latency!.n).toBe(f.delivered);
+    expect(f.latency!.n).toBeGreaterThanOrEqual(f.delivered);
+    expect(f.delivered).toBeGreaterThan(0);
     expect(f.latency!.p99).toBeGreaterThanOrEqual(f.latency!.p50);
     // teleop commands reached the buses and came back
     expect(res.teleop.oneWay!.n).toBeGreaterThan(0);
@@ -56,6 +57,7 @@ describe('npm run load (smoke)', () => {
       expect(Number.isFinite(x)).toBe(true);
     }
     expect(m.serverRssMB.mean!).toBeGreaterThan(50);
+    expect(Number.isFinite(m.vehicleLagMs.max)).toBe(true);
   });
 
   it('refuses bad arguments with a usage message and exit code 2', async () => {

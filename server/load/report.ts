@@ -62,8 +62,9 @@ export function loadReport(r: LoadResult): string {
       ['server writes MB/s (fan-out volume)', fmt(res.serverWriteMBs.mean), fmt(res.serverWriteMBs.max), r.server.child ? '/proc of the child' : 'only for a child server'],
       ['server RSS MB', fmt(res.serverRssMB.mean), fmt(res.serverRssMB.max), `first ${fmt(res.serverRssMB.first)}, last ${fmt(res.serverRssMB.last)}`],
       ['server heap used MB', fmt(res.serverHeapMB.mean), fmt(res.serverHeapMB.max), '/metrics'],
-      ['load generator CPU %', fmt(res.loadCpuPct.mean), fmt(res.loadCpuPct.max), 'vehicles, consoles, riders in one process'],
-      ['load generator event-loop delay p99 (median, worst second) ms', fmt(res.loadLagMs.p99Median, 1), fmt(res.loadLagMs.p99Worst, 1), `max ${fmt(res.loadLagMs.max, 1)}; adds to the latencies above`],
+      ['load generator CPU %', fmt(res.loadCpuPct.mean), fmt(res.loadCpuPct.max), 'consoles and riders; vehicles in a second process'],
+      ['consoles/riders event-loop delay p99 (median, worst second) ms', fmt(res.loadLagMs.p99Median, 1), fmt(res.loadLagMs.p99Worst, 1), `max ${fmt(res.loadLagMs.max, 1)}; adds to the latencies above`],
+      ['vehicle process event-loop delay, worst per second (median, max) ms', fmt(res.vehicleLagMs.median, 1), fmt(res.vehicleLagMs.max, 1), 'a bus silent 500 ms is a lost link'],
       ['load average (1 min)', fmt(res.load1.mean, 2), fmt(res.load1.max, 2), 'other work shares the machine'],
     ],
   );

@@ -8,7 +8,7 @@ import { apiCall } from './net.ts';
 import { BookingTracker, LoadRiders } from './riders.ts';
 import { ResourceMonitor, startServerChild, tail, type ResourceSample, type ServerChild } from './server-process.ts';
 import type { Summary } from './stats.ts';
-import { LoadFleet } from './vehicles.ts';
+import { startVehiclesProcess, type VehiclesProcess } from './vehicles.ts';
 
 export interface LoadOptions {
   vehicles: number;
@@ -77,6 +77,8 @@ export interface LoadResult {
     serverLagMs: { p99Median: number | null; p99Worst: number | null; max: number | null };
     loadCpuPct: Stat;
     loadLagMs: { p99Median: number | null; p99Worst: number | null; max: number | null };
+    /** the vehicle process's longest event-loop delay per second: median and worst second */
+    vehicleLagMs: { median: number | null; max: number | null };
     load1: Stat;
   };
   windows: WindowResult[];
@@ -117,7 +119,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       log(`server ${url} (pid ${server.pid})`);
     }
     const plan = loadPlan(o);
-    const monitor = new ResourceMonitor(url, server?.pid ?? null, () => loadavg()[0]);
+    let vehicles: VehiclesProcess | null = null;
+    const monitor = new ResourceMonitor(url, server?.pid ?? null, () => loadavg()[0], () => (vehicles ? [vehicles.pid] : []), () => vehicles?.lagMaxMs() ?? null);
     monitor.start();
     cleanup.push(() => monitor.stop());
 
@@ -144,10 +147,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     cleanup.push(() => riders.close());
     await riders.connect();
 
-    log(`${o.vehicles} vehicle agents connect (${o.hz} Hz)`);
-    const fleet = new LoadFleet(url, plan.vehicles, { hz: o.hz, seed: o.seed, fanout, teleop });
+    log(`${o.vehicles} vehicle agents connect (${o.hz} Hz, in a process of their own)`);
+    const fleet = startVehiclesProcess({ url, vehicles: plan.vehicles, hz: o.hz, seed: o.seed }, { sent: (id, sentAt) => fanout.onSent(id, sentAt), command: (c) => teleop.onVehicle(c) });
+    vehicles = fleet;
     cleanup.push(() => fleet.stop());
-    await fleet.start();
+    await fleet.ready;
 
     log(`${o.drivers} drivers take a bus each`);
     const drivers = consoles
@@ -173,12 +177,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     log(`recording for ${o.durationS} s`);
     const recordFrom = Date.now();
     const t0 = performance.now();
-    fanout.recording = teleop.recording = bookingTracker.recording = true;
+    fanout.from = recordFrom;
+    teleop.recording = bookingTracker.recording = true;
     const firstSample = monitor.samples.length;
     const windows: WindowResult[] = [];
     const windowMs = (o.windowS ?? o.durationS) * 1000;
     let windowStart = { sample: firstSample, dropped: 0 };
-    const sweeper = setInterval(() => fanout.sweep(DELIVERY_HORIZON_MS), 1000);
+    const sweeper = setInterval(() => {
+      fanout.sweep(DELIVERY_HORIZON_MS);
+      teleop.settle();
+    }, 1000);
     cleanup.push(() => clearInterval(sweeper));
     const closeWindow = (endS: number) => {
       const ss = monitor.samples.slice(windowStart.sample);
@@ -208,14 +216,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       if (o.windowS && next <= end + 1) closeWindow(Math.round((performance.now() - t0) / 1000));
       if (next >= end) break;
     }
-    fanout.recording = teleop.recording = bookingTracker.recording = false;
+    fanout.to = Date.now();
+    teleop.recording = bookingTracker.recording = false;
     const measuredS = (performance.now() - t0) / 1000;
     log('stopping: bookings in flight finish, last deliveries arrive');
     await riders.stop();
     await sleep(1500);
+    const connectedVehicles = fleet.connected();
+    await fleet.stop(); // its last records are in
     fanout.sweep(0);
+    teleop.settle(0);
     const samples = monitor.samples.slice(firstSample);
-    const connected = { vehicles: fleet.connected, consoles: consoles.filter((c) => c.socket?.connected).length, riders: o.riders };
+    const connected = { vehicles: connectedVehicles, consoles: consoles.filter((c) => c.socket?.connected).length, riders: o.riders };
     const lagP99s = (f: (s: ResourceSample) => number | null) => samples.map(f).filter((x): x is number => x !== null).sort((a, b) => a - b);
     const serverLag = lagP99s((s) => s.serverLagP99Ms);
     const loadLag = lagP99s((s) => s.loadLagP99Ms);
@@ -259,6 +271,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         serverLagMs: { p99Median: quantile(serverLag, 0.5), p99Worst: serverLag.at(-1) ?? null, max: max(samples.map((s) => s.serverLagMaxMs)) },
         loadCpuPct: stat(samples.map((s) => s.loadCpuPct)),
         loadLagMs: { p99Median: quantile(loadLag, 0.5), p99Worst: loadLag.at(-1) ?? null, max: max(samples.map((s) => s.loadLagMaxMs)) },
+        vehicleLagMs: { median: quantile(lagP99s((s) => s.vehicleLagMaxMs), 0.5), max: max(samples.map((s) => s.vehicleLagMaxMs)) },
         load1: stat(samples.map((s) => s.load1)),
       },
       windows,

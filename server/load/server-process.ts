@@ -129,9 +129,13 @@ export interface ResourceSample {
   /** the server's event-loop delay over the last second (/metrics, monitorEventLoopDelay): p99 and max, ms */
   serverLagP99Ms: number | null;
   serverLagMaxMs: number | null;
+  /** the load generator: its main process (consoles, riders) and the vehicle process together */
   loadCpuPct: number;
+  /** the main load process's event-loop delay (consoles, riders) */
   loadLagP99Ms: number;
   loadLagMaxMs: number;
+  /** the vehicle process's longest event-loop delay in the last second it reported (its buses' 10 Hz cadence) */
+  vehicleLagMaxMs: number | null;
   load1: number;
 }
 
@@ -146,7 +150,7 @@ export class ResourceMonitor {
   private readonly t0 = performance.now();
   private lastServer: { t: number; cpu: number } | null = null;
   private lastWritten: { t: number; bytes: number } | null = null;
-  private lastLoad = { t: performance.now(), cpu: process.cpuUsage() };
+  private lastLoad: { t: number; cpu: number } | null = null;
   private readonly loop = monitorEventLoopDelay({ resolution: 10 });
   private busy = false;
 
@@ -154,6 +158,9 @@ export class ResourceMonitor {
     private readonly url: string,
     private readonly pid: number | null,
     private readonly loadAvg: () => number,
+    /** the load generator's child processes (their CPU counts as the load's) */
+    private readonly loadChildren: () => number[] = () => [],
+    private readonly vehicleLag: () => number | null = () => null,
   ) {}
 
   start(): void {
@@ -188,8 +195,9 @@ export class ResourceMonitor {
         if (this.lastWritten) serverWriteMBs = (proc.writtenBytes - this.lastWritten.bytes) / 2 ** 20 / ((now - this.lastWritten.t) / 1000);
         this.lastWritten = { t: now, bytes: proc.writtenBytes };
       }
-      const loadCpu = process.cpuUsage();
-      const loadCpuPct = ((loadCpu.user + loadCpu.system - this.lastLoad.cpu.user - this.lastLoad.cpu.system) / 1000 / (now - this.lastLoad.t)) * 100;
+      const own = process.cpuUsage();
+      const loadCpu = (own.user + own.system) / 1e6 + this.loadChildren().reduce((sum, pid) => sum + (procUsage(pid)?.cpuSeconds ?? 0), 0);
+      const loadCpuPct = this.lastLoad ? ((loadCpu - this.lastLoad.cpu) / ((now - this.lastLoad.t) / 1000)) * 100 : 0;
       this.lastLoad = { t: now, cpu: loadCpu };
       const delay = (ns: number) => (this.loop.count ? Math.max(0, ns / 1e6 - 10) : 0);
       const lagSec = (name: string) => {
@@ -207,6 +215,7 @@ export class ResourceMonitor {
         loadCpuPct,
         loadLagP99Ms: delay(this.loop.percentile(99)),
         loadLagMaxMs: delay(this.loop.max),
+        vehicleLagMaxMs: this.vehicleLag(),
         load1: this.loadAvg(),
       });
       this.loop.reset();

@@ -1,18 +1,21 @@
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
 import { systemClock } from '../src/core/clock.ts';
 import { Rng } from '../src/core/rng.ts';
 import { VehicleAgent } from '../src/sim/agent.ts';
-import type { FanoutTracker, TeleopTracker } from './consoles.ts';
+import type { VehicleCommand } from '../src/teleop/types.ts';
 import { vehicleKey, type LoadVehicle } from './fixtures.ts';
+import type { VehiclesProcessMessage, VehiclesProcessOptions } from './vehicles-process.ts';
 
 /**
  * The load's buses: the real vehicle agent (sim/agent.ts: /vehicle protocol at `hz`, plans driven on the road
- * graph, on-board teleoperation safety answering commands), one per bus, with the fan-out and command trackers
- * hooked to what each one sends and receives.
+ * graph, on-board teleoperation safety answering commands), one per bus, reporting what each one sends and
+ * receives. They run in a process of their own (vehicles-process.ts), so the consoles' work never delays them.
  */
 export class LoadFleet {
   readonly agents: VehicleAgent[];
 
-  constructor(url: string, vehicles: LoadVehicle[], o: { hz: number; seed: number; fanout: FanoutTracker; teleop: TeleopTracker }) {
+  constructor(url: string, vehicles: LoadVehicle[], o: { hz: number; seed: number; onSent: (vehicleId: string, sentAt: number) => void; onCommand: (c: VehicleCommand) => void }) {
     const rng = new Rng(o.seed);
     this.agents = vehicles.map(
       (v) =>
@@ -26,8 +29,8 @@ export class LoadFleet {
           clock: systemClock,
           rng: rng.fork(),
           hz: o.hz,
-          onSent: (m) => o.fanout.onSent(v.id, m.sentAt),
-          onCommand: (c) => o.teleop.onVehicle(c),
+          onSent: (m) => o.onSent(v.id, m.sentAt),
+          onCommand: o.onCommand,
         }),
     );
   }
@@ -58,4 +61,56 @@ export class LoadFleet {
   stop(): void {
     for (const a of this.agents) a.stop();
   }
+}
+
+/** The vehicle process seen from the load's main process (run.ts). */
+export interface VehiclesProcess {
+  pid: number;
+  /** resolves when every bus is connected */
+  ready: Promise<void>;
+  /** buses connected, as last reported (once a second) */
+  connected(): number;
+  /** longest event-loop delay of the vehicle process in the last reported second, ms */
+  lagMaxMs(): number | null;
+  /** stops the buses; resolves after their last records arrived */
+  stop(): Promise<void>;
+}
+
+export function startVehiclesProcess(
+  o: VehiclesProcessOptions,
+  on: { sent: (vehicleId: string, sentAt: number) => void; command: (c: { vehicleId: string; seq: number; by: string; at: number }) => void },
+): VehiclesProcess {
+  const child = fork(join(import.meta.dirname, 'vehicles-process.ts'), [JSON.stringify(o)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const orphan = () => child.kill('SIGKILL');
+  process.once('exit', orphan);
+  let connected = 0;
+  let lag: number | null = null;
+  let finished: () => void = () => {};
+  const final = new Promise<void>((r) => (finished = r));
+  const exited = new Promise<void>((r) => child.once('exit', () => (process.off('exit', orphan), finished(), r())));
+  const ready = new Promise<void>((res, rej) => {
+    child.on('message', (m: VehiclesProcessMessage) => {
+      if (m.type === 'ready') return res();
+      if (m.type === 'failed') return rej(new Error(`vehicle process: ${m.message}`));
+      for (let i = 0; i < m.sent.length; i += 2) on.sent(o.vehicles[m.sent[i]].id, m.sent[i + 1]);
+      for (const c of m.commands) on.command(c);
+      if (m.connected !== undefined) connected = m.connected;
+      if (m.lagMaxMs !== undefined) lag = m.lagMaxMs;
+      if (m.final) finished();
+    });
+    void exited.then(() => rej(new Error('vehicle process ended before every bus was connected')));
+  });
+  return {
+    pid: child.pid!,
+    ready,
+    connected: () => connected,
+    lagMaxMs: () => lag,
+    async stop() {
+      if (child.exitCode !== null || !child.connected) return;
+      child.send({ type: 'stop' });
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await Promise.all([final, exited]);
+      clearTimeout(t);
+    },
+  };
 }
