@@ -143,6 +143,8 @@ export class TeleopTracker {
 export class LoadConsole {
   socket: ConsoleSocket | null = null;
   readonly received = new Tally();
+  /** JSON bytes received by event (only for the console asked to measure them: re-serialising costs) */
+  readonly bytes = new Tally();
 
   constructor(
     readonly username: string,
@@ -154,7 +156,10 @@ export class LoadConsole {
   async connect(url: string, token: string): Promise<void> {
     const s: ConsoleSocket = connect(`${url}/leitstand`, { auth: { token }, transports: ['websocket'], forceNew: true, reconnectionDelay: 500 });
     this.socket = s;
-    s.onAny((event: string) => this.received.inc(event));
+    s.onAny((event: string, ...args: unknown[]) => {
+      this.received.inc(event);
+      if (this.alerts) this.bytes.inc(event, JSON.stringify(args).length);
+    });
     s.on('teleop:ping', (p: TeleopPing) => s.emit('teleop:pong', p));
     s.on('fleet:state', (st: FleetState) => {
       const now = Date.now();

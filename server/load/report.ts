@@ -32,7 +32,7 @@ export function loadReport(r: LoadResult): string {
       row('booking: offer (POST /api/bookings)', b.offer),
       row('booking: confirm', b.confirm),
       row('booking: offer + confirm', b.total),
-      ['server event-loop delay (per-second p99: median, worst; max)', fmt(res.serverLagMs.p99Median, 2), fmt(res.serverLagMs.p99Worst, 2), fmt(res.serverLagMs.max, 1), String(r.samples.length), '', ''],
+      ['server event-loop delay (p99 per 5 s: median, worst; max)', fmt(res.serverLagMs.p99Median, 2), fmt(res.serverLagMs.p99Worst, 2), fmt(res.serverLagMs.max, 1), String(r.samples.filter((x) => x.serverLagP99Ms !== null).length), '', ''],
     ],
   );
   const commands = sum(t.outcomes, () => true);
@@ -72,7 +72,7 @@ export function loadReport(r: LoadResult): string {
     `teleop outcomes: ${list(t.outcomes)}; heartbeat errors: ${list(t.heartbeatErrors)}; drivers re-took a bus ${t.recoveries}×`,
     `booking outcomes: ${list(b.outcomes)}`,
     `Leitstand alerts while recording: ${list(r.alerts)}`,
-    `one console received (whole run): ${list(r.received.console)}; all rider apps: ${list(r.received.rider)}`,
+    `one console received (whole run): ${list(r.received.console)}; KB: ${list(r.received.consoleKB)}; all rider apps: ${list(r.received.rider)}`,
     `unmatched deliveries (sent before recording or later than 10 s): ${f.unmatched}`,
   ];
   return [...head, '', latency, '', messages, '', resources, '', ...details].join('\n');

@@ -65,7 +65,7 @@ export interface LoadResult {
   teleop: { roundTrip: Summary | null; oneWay: Summary | null; outcomes: Record<string, number>; heartbeatErrors: Record<string, number>; unanswered: number; recoveries: number };
   bookings: { offer: Summary | null; confirm: Summary | null; total: Summary | null; outcomes: Record<string, number> };
   /** what one console and one rider app received over the whole run, by event */
-  received: { console: Record<string, number>; rider: Record<string, number> };
+  received: { console: Record<string, number>; consoleKB: Record<string, number>; rider: Record<string, number> };
   /** Leitstand alerts raised while recording, by type (mrm, link_loss, latency_over_budget, …) */
   alerts: Record<string, number>;
   resources: {
@@ -73,7 +73,7 @@ export interface LoadResult {
     serverWriteMBs: Stat;
     serverRssMB: Stat & { first: number | null; last: number | null };
     serverHeapMB: Stat;
-    /** per-second p99 of the server's event-loop delay: median and worst second; max = longest single delay */
+    /** p99 of the server's event-loop delay per /metrics interval (5 s): median and worst; max = longest single delay */
     serverLagMs: { p99Median: number | null; p99Worst: number | null; max: number | null };
     loadCpuPct: Stat;
     loadLagMs: { p99Median: number | null; p99Worst: number | null; max: number | null };
@@ -92,7 +92,7 @@ interface Stat {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SETTLE_MS = 3000;
 const SETTLE_MAX_MS = 30_000;
-/** the server's longest event-loop delay in each of the last 3 seconds below this: settled */
+/** the server's longest event-loop delay in each of the last two /metrics intervals below this: settled */
 const SETTLED_LAG_MS = 100;
 /** a state not at every console this long after it was sent counts as dropped there */
 const DELIVERY_HORIZON_MS = 10_000;
@@ -167,8 +167,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const settleFrom = performance.now();
     await sleep(SETTLE_MS);
     while (performance.now() - settleFrom < SETTLE_MAX_MS) {
-      const recent = monitor.samples.slice(-3);
-      if (recent.length === 3 && recent.every((x) => x.serverLagMaxMs !== null && x.serverLagMaxMs < SETTLED_LAG_MS)) break;
+      const recent = monitor.samples.filter((x) => x.serverLagMaxMs !== null).slice(-2);
+      if (recent.length === 2 && recent.every((x) => x.serverLagMaxMs! < SETTLED_LAG_MS)) break;
       await sleep(500);
     }
     const settledAfterS = (performance.now() - settleFrom) / 1000;
@@ -262,7 +262,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       },
       bookings: { offer: bookingTracker.offer.summary(), confirm: bookingTracker.confirm.summary(), total: bookingTracker.total.summary(), outcomes: bookingTracker.outcomes.toJSON() },
       alerts: alertCounts,
-      received: { console: consoles[0].received.toJSON(), rider: riders.received.toJSON() },
+      received: { console: consoles[0].received.toJSON(), consoleKB: Object.fromEntries(Object.entries(consoles[0].bytes.toJSON()).map(([k, v]) => [k, Math.round(v / 1024)])), rider: riders.received.toJSON() },
       resources: {
         serverCpuPct: stat(samples.map((s) => s.serverCpuPct)),
         serverWriteMBs: stat(samples.map((s) => s.serverWriteMBs)),
