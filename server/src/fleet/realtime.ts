@@ -65,6 +65,8 @@ export interface Realtime {
  * (teleoperation view, link) go out at FANOUT_HZ.
  */
 const FANOUT_GAP_MS = 20;
+/** packets queued on a busy console connection at which it is skipped by fleet:state (see flushFleet) */
+const FANOUT_BACKLOG = 20;
 /** a bus's plan is re-sent for a new speed factor at most this often */
 const PLAN_MARK_MS = 1000;
 const FANOUT_HZ = 10;
@@ -307,12 +309,29 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
   // serves its own consoles and riders: `local`, or the adapter would hand them every other instance's copy too
   let lastFanout = -Infinity;
   let fanoutTimer: NodeJS.Timeout | null = null;
+  // Back-pressure: a console whose connection is backed up (its socket still busy with FANOUT_BACKLOG packets
+  // queued) gets no deltas, which would only pile up in this process's memory, and one full snapshot as soon as
+  // it has drained: it skips states, never sees stale ones.
+  const behind = new Set<string>();
+  const backedUp = (s: Socket) => {
+    const conn = s.conn as unknown as { transport?: { writable?: boolean }; writeBuffer?: unknown[] };
+    return conn.transport?.writable === false && (conn.writeBuffer?.length ?? 0) >= FANOUT_BACKLOG;
+  };
   const flushFleet = () => {
     if (fanoutTimer) clearTimeout(fanoutTimer);
     fanoutTimer = null;
     lastFanout = clock.now();
+    for (const s of leitstand.sockets.values()) {
+      const was = behind.has(s.id);
+      if (backedUp(s as unknown as Socket)) behind.add(s.id);
+      else if (was) {
+        behind.delete(s.id);
+        s.emit('fleet:state', { t: lastFanout, full: true, vehicles: fleet.all() });
+      }
+    }
+    for (const id of behind) if (!leitstand.sockets.has(id)) behind.delete(id);
     const delta = fleet.delta(lastFanout);
-    if (delta) leitstand.local.emit('fleet:state', delta);
+    if (delta) (behind.size ? leitstand.local.except([...behind]) : leitstand.local).emit('fleet:state', delta);
   };
   const fanoutSoon = () => {
     fanoutTimer ??= setTimeout(flushFleet, Math.max(0, FANOUT_GAP_MS - (clock.now() - lastFanout)));
