@@ -83,8 +83,11 @@ function normaliseAlert(a: Alert): Alert {
 }
 
 let audio: AudioContext | null = null;
-/** A short two-tone signal for critical alerts (no sound files needed). */
+let lastBeep = 0;
+/** A short two-tone signal for critical alerts (no sound files needed); one per 2 s when many arrive at once. */
 export function beep(): void {
+  if (Date.now() - lastBeep < 2000) return;
+  lastBeep = Date.now();
   try {
     audio ??= new AudioContext();
     const now = audio.currentTime;

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { memo, useMemo, useRef, useState } from 'react';
 import { MODE_COLOUR, MODE_LABEL, useT } from '../i18n.ts';
 import { fleet } from '../state/fleet.ts';
 import { set, useStore } from '../state/store.ts';
@@ -26,6 +26,8 @@ export function FleetList() {
   useStore((s) => s.fleetTick); // re-render a few times a second
   const selectedId = useStore((s) => s.selectedId);
   const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 }>({ key: 'label', dir: 1 });
+  const wrap = useRef<HTMLDivElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
   const now = Date.now();
   // the server's receive time is on the server clock; the age is measured against our last receive
   const skew = fleet.lastReceived && fleet.lastServerT ? fleet.lastReceived - fleet.lastServerT : 0;
@@ -57,6 +59,11 @@ export function FleetList() {
     });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [sort, fleet.vehicles.size, now]);
+  // only the rows in view (and a few around) are in the document: with 200 buses, re-rendering every row a few
+  // times a second cost the page hundreds of ms of layout per update and the map dropped frames
+  const viewH = wrap.current?.clientHeight ?? 600;
+  const first = Math.max(0, Math.floor(scrollTop / ROW_H) - OVERSCAN);
+  const last = Math.min(rows.length, Math.ceil((scrollTop + viewH) / ROW_H) + OVERSCAN);
   const header = (key: SortKey, label: string) => (
     <th scope="col" aria-sort={sort.key === key ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'}>
       <button className="sort" onClick={() => setSort((s) => ({ key, dir: s.key === key ? (-s.dir as 1 | -1) : 1 }))}>
@@ -70,8 +77,8 @@ export function FleetList() {
       <h2>
         {t('fleet')} <span className="muted">({rows.length})</span>
       </h2>
-      <div className="table-wrap">
-        <table>
+      <div className="table-wrap" ref={wrap} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
+        <table aria-rowcount={rows.length + 1}>
           <thead>
             <tr>
               {header('label', t('bus'))}
@@ -86,36 +93,82 @@ export function FleetList() {
             </tr>
           </thead>
           <tbody>
-            {rows.map((v) => {
+            {first > 0 ? <tr aria-hidden="true" style={{ height: first * ROW_H }} /> : null}
+            {rows.slice(first, last).map((v) => {
               const lat = latencyClass(v.latencyMs);
               const age = ageText(v.receivedAt + skew, now);
               return (
-                <tr key={v.id} className={v.id === selectedId ? 'selected' : ''} aria-selected={v.id === selectedId}>
-                  <td>
-                    <button className="link" onClick={() => set({ selectedId: v.id })} aria-label={`${t('selectBus')} ${v.label}`}>
-                      {v.label}
-                    </button>
-                  </td>
-                  <td>
-                    <span className="mode-dot" style={{ background: MODE_COLOUR[v.mode] }} aria-hidden="true" /> {MODE_LABEL[lang][v.mode] ?? v.mode}
-                  </td>
-                  <td>{v.driver ?? '–'}</td>
-                  <td className="num">{(v.speed * 3.6).toFixed(0)}</td>
-                  <td className="num">
-                    {v.occupancy.seats}/{v.capacity.seats}
-                  </td>
-                  <td className="num">
-                    {v.occupancy.wheelchairs}/{v.capacity.wheelchairs}
-                  </td>
-                  <td className={`num ${v.soc < 0.25 ? 'warn' : ''}`}>{Math.round(v.soc * 100)} %</td>
-                  <td className={`num ${lat.cls}`}>{lat.text}</td>
-                  <td className={`num ${age.stale ? 'stale' : ''}`}>{age.text}</td>
-                </tr>
+                <Row
+                  key={v.id}
+                  id={v.id}
+                  label={v.label}
+                  selected={v.id === selectedId}
+                  selectText={`${t('selectBus')} ${v.label}`}
+                  modeColour={MODE_COLOUR[v.mode] ?? '#888'}
+                  modeText={MODE_LABEL[lang][v.mode] ?? v.mode}
+                  driver={v.driver ?? '–'}
+                  speed={(v.speed * 3.6).toFixed(0)}
+                  seats={`${v.occupancy.seats}/${v.capacity.seats}`}
+                  wheelchairs={`${v.occupancy.wheelchairs}/${v.capacity.wheelchairs}`}
+                  socLow={v.soc < 0.25}
+                  soc={`${Math.round(v.soc * 100)} %`}
+                  latCls={lat.cls}
+                  latText={lat.text}
+                  ageText={age.text}
+                  stale={age.stale}
+                />
               );
             })}
+            {last < rows.length ? <tr aria-hidden="true" style={{ height: (rows.length - last) * ROW_H }} /> : null}
           </tbody>
         </table>
       </div>
     </section>
   );
 }
+
+/** fixed row height (px, as in styles.css), so the rows out of view can be left out */
+const ROW_H = 30;
+const OVERSCAN = 6;
+
+interface RowProps {
+  id: string;
+  label: string;
+  selected: boolean;
+  selectText: string;
+  modeColour: string;
+  modeText: string;
+  driver: string;
+  speed: string;
+  seats: string;
+  wheelchairs: string;
+  socLow: boolean;
+  soc: string;
+  latCls: string;
+  latText: string;
+  ageText: string;
+  stale: boolean;
+}
+
+/** One bus; all props are display strings, so React skips the rows whose text did not change. */
+const Row = memo(function Row(p: RowProps) {
+  return (
+    <tr className={p.selected ? 'selected' : ''} aria-selected={p.selected}>
+      <td>
+        <button className="link" onClick={() => set({ selectedId: p.id })} aria-label={p.selectText}>
+          {p.label}
+        </button>
+      </td>
+      <td>
+        <span className="mode-dot" style={{ background: p.modeColour }} aria-hidden="true" /> {p.modeText}
+      </td>
+      <td>{p.driver}</td>
+      <td className="num">{p.speed}</td>
+      <td className="num">{p.seats}</td>
+      <td className="num">{p.wheelchairs}</td>
+      <td className={`num ${p.socLow ? 'warn' : ''}`}>{p.soc}</td>
+      <td className={`num ${p.latCls}`}>{p.latText}</td>
+      <td className={`num ${p.stale ? 'stale' : ''}`}>{p.ageText}</td>
+    </tr>
+  );
+});

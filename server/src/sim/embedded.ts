@@ -1,3 +1,4 @@
+import type { SafetyConfig } from '../teleop/vehicleSafety.ts';
 import type { App } from '../app.ts';
 import type { Clock } from '../core/clock.ts';
 import { Rng } from '../core/rng.ts';
@@ -21,7 +22,7 @@ export class EmbeddedSimulation {
     private readonly app: App,
     private readonly url: string,
     private readonly clock: Clock,
-    private readonly opts: { vehicles: number; demandPerHour: number; seed: number; keyOf: (v: VehicleDef) => string },
+    private readonly opts: { vehicles: number; demandPerHour: number; seed: number; keyOf: (v: VehicleDef) => string; safety?: Partial<SafetyConfig> },
   ) {}
 
   /** The simulated buses (fault injection in tests: `agent('bus-1').dropLink(2000)`, `.passengerCall()`). */
@@ -38,7 +39,7 @@ export class EmbeddedSimulation {
     const rng = new Rng(this.opts.seed);
     const defs = this.app.fleet.defs().slice(0, this.opts.vehicles);
     this.agents = defs.map(
-      (v) => new VehicleAgent({ serverUrl: this.url, vehicleId: v.id, key: this.opts.keyOf(v), start: v.start, soc: v.soc, batteryKWh: v.batteryKWh, clock: this.clock, rng: rng.fork() }),
+      (v) => new VehicleAgent({ serverUrl: this.url, vehicleId: v.id, key: this.opts.keyOf(v), start: v.start, soc: v.soc, batteryKWh: v.batteryKWh, clock: this.clock, rng: rng.fork(), ...(this.opts.safety ? { safety: this.opts.safety } : {}) }),
     );
     await Promise.all(this.agents.map((a) => a.start()));
     if (this.opts.demandPerHour <= 0) return;

@@ -1,3 +1,4 @@
+import type { SafetyConfig } from '../teleop/vehicleSafety.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,14 +25,16 @@ export interface TestServer {
 }
 
 /** A real server on a free loopback port, optionally with simulated buses driving the real road graph. */
-export async function startTestServer(o: { vehicles?: number; demandPerHour?: number; config?: Partial<ServerConfig>; dataDir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  o: { vehicles?: number; demandPerHour?: number; config?: Partial<ServerConfig>; dataDir?: string; vehicleSafety?: Partial<SafetyConfig> } = {},
+): Promise<TestServer> {
   const dataDir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'kl-server-')));
   const app = await createApp(testConfig({ dataDir, ...o.config }), { engine: await sharedEngine() });
   const addr = await app.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${addr.port}`;
   let sim: EmbeddedSimulation | null = null;
   if (o.vehicles) {
-    sim = new EmbeddedSimulation(app, url, systemClock, { vehicles: o.vehicles, demandPerHour: o.demandPerHour ?? 0, seed: 7, keyOf: (v) => `${v.id}-demo-key` });
+    sim = new EmbeddedSimulation(app, url, systemClock, { vehicles: o.vehicles, demandPerHour: o.demandPerHour ?? 0, seed: 7, keyOf: (v) => `${v.id}-demo-key`, ...(o.vehicleSafety ? { safety: o.vehicleSafety } : {}) });
     await sim.start();
   }
   return {
