@@ -96,7 +96,7 @@ export function FleetList() {
             {first > 0 ? <tr aria-hidden="true" style={{ height: first * ROW_H }} /> : null}
             {rows.slice(first, last).map((v) => {
               const lat = latencyClass(v.latencyMs);
-              const age = ageText(v.receivedAt + skew, now);
+              const age = ageText(v.receivedAt ? v.receivedAt + skew : 0, now); // 0: never heard from
               return (
                 <Row
                   key={v.id}
