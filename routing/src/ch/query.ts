@@ -231,12 +231,20 @@ export class CHQuery {
   space(seeds: Seed[], dir: 'forward' | 'backward'): SearchSpace {
     const ch = this.ch;
     this.reset();
-    const dist = dir === 'forward' ? this.fDist : this.bDist;
-    const heap = dir === 'forward' ? this.fHeap : this.bHeap;
-    const touched = dir === 'forward' ? this.fTouched : this.bTouched;
-    const first = dir === 'forward' ? ch.upFirst : ch.downFirst;
-    const head = dir === 'forward' ? ch.upHead : ch.downHead;
-    const weight = dir === 'forward' ? ch.upWeight : ch.downWeight;
+    const fwd = dir === 'forward';
+    const dist = fwd ? this.fDist : this.bDist;
+    const heap = fwd ? this.fHeap : this.bHeap;
+    const touched = fwd ? this.fTouched : this.bTouched;
+    const first = fwd ? ch.upFirst : ch.downFirst;
+    const head = fwd ? ch.upHead : ch.downHead;
+    const weight = fwd ? ch.upWeight : ch.downWeight;
+    // Stall-on-demand: arcs between u and higher nodes in the other direction (into u when searching forward,
+    // out of u when searching backward). A node reached more cheaply through such an arc is not on any
+    // shortest up-down path, so it neither enters the space nor expands (the spaces, and every matrix scan
+    // over them, get smaller; the meeting node of a shortest path always has its exact distance).
+    const sFirst = fwd ? ch.downFirst : ch.upFirst;
+    const sHead = fwd ? ch.downHead : ch.upHead;
+    const sWeight = fwd ? ch.downWeight : ch.upWeight;
     const adur = dir === 'forward' ? ch.upDur : ch.downDur;
     const alen = dir === 'forward' ? ch.upLen : ch.downLen;
     const dur = (this.mDur ??= new Float64Array(ch.numNodes));
@@ -251,9 +259,10 @@ export class CHQuery {
       }
     }
     const nodes: number[] = [], w: number[] = [], d: number[] = [], l: number[] = [];
-    while (heap.length) {
+    search: while (heap.length) {
       const u = heap.pop();
       const du = dist[u];
+      for (let k = sFirst[u]; k < sFirst[u + 1]; k++) if (dist[sHead[k]] + sWeight[k] < du) continue search;
       nodes.push(u);
       w.push(du);
       d.push(dur[u]);
@@ -273,47 +282,90 @@ export class CHQuery {
     return { nodes: Int32Array.from(nodes), weight: Float64Array.from(w), duration: Float64Array.from(d), length: Float64Array.from(l) };
   }
 
-  /** Matrix from search spaces (see `space`): for each target, its backward space in a dense array, scanned by every source's forward space. */
+  /**
+   * Matrix from search spaces (see `space`). The smaller side's spaces are spread into dense per-node arrays,
+   * MATRIX_BLOCK of them at a time, and every space of the other side is scanned once per block: the
+   * dispatcher's typical many×2 and 2×many matrices cost one scan per place instead of two, or instead of a
+   * spread, two scans and a clean-up per place. A cell is the minimum weight over meeting nodes; ties go to the
+   * shorter duration, so the result does not depend on which side is spread.
+   */
   matrixFromSpaces(sources: SearchSpace[], targets: SearchSpace[]): { weight: Float64Array; duration: Float64Array; length: Float64Array } {
-    const m = targets.length;
-    const weight = new Float64Array(sources.length * m).fill(Infinity);
-    const duration = new Float64Array(sources.length * m).fill(Infinity);
-    const length = new Float64Array(sources.length * m).fill(Infinity);
-    const n = this.ch.numNodes;
-    const tw = (this.tW ??= new Float64Array(n).fill(Infinity));
-    const td = (this.tD ??= new Float64Array(n));
-    const tl = (this.tL ??= new Float64Array(n));
-    for (let j = 0; j < m; j++) {
-      const t = targets[j];
-      for (let k = 0; k < t.nodes.length; k++) {
-        tw[t.nodes[k]] = t.weight[k];
-        td[t.nodes[k]] = t.duration[k];
-        tl[t.nodes[k]] = t.length[k];
+    const n = sources.length, m = targets.length;
+    const out = {
+      weight: new Float64Array(n * m).fill(Infinity),
+      duration: new Float64Array(n * m).fill(Infinity),
+      length: new Float64Array(n * m).fill(Infinity),
+    };
+    if (m <= n) this.spreadAndScan(targets, sources, out, (d, sc) => sc * m + d);
+    else this.spreadAndScan(sources, targets, out, (d, sc) => d * m + sc);
+    return out;
+  }
+
+  private spreadAndScan(
+    spread: SearchSpace[],
+    scanned: SearchSpace[],
+    out: { weight: Float64Array; duration: Float64Array; length: Float64Array },
+    cellOf: (spreadIdx: number, scannedIdx: number) => number,
+  ): void {
+    const B = MATRIX_BLOCK;
+    const size = this.ch.numNodes * B;
+    // interleaved: node v, block slot b at v·B + b
+    if (!this.blockW || this.blockW.length !== size) {
+      this.blockW = new Float64Array(size).fill(Infinity);
+      this.blockD = new Float64Array(size);
+      this.blockL = new Float64Array(size);
+    }
+    const dw = this.blockW, dd = this.blockD!, dl = this.blockL!;
+    const bestW = new Float64Array(B), bestK = new Int32Array(B);
+    for (let first = 0; first < spread.length; first += B) {
+      const count = Math.min(B, spread.length - first);
+      for (let b = 0; b < count; b++) {
+        const t = spread[first + b];
+        for (let k = 0; k < t.nodes.length; k++) {
+          const at = t.nodes[k] * B + b;
+          dw[at] = t.weight[k];
+          dd[at] = t.duration[k];
+          dl[at] = t.length[k];
+        }
       }
-      for (let i = 0; i < sources.length; i++) {
-        const s = sources[i];
-        let best = Infinity, bd = Infinity, bl = Infinity;
-        for (let k = 0; k < s.nodes.length; k++) {
-          const v = s.nodes[k];
-          const total = s.weight[k] + tw[v];
-          if (total < best) {
-            best = total;
-            bd = s.duration[k] + td[v];
-            bl = s.length[k] + tl[v];
+      for (let i = 0; i < scanned.length; i++) {
+        const s = scanned[i];
+        const nodes = s.nodes, sw = s.weight, sd = s.duration;
+        bestW.fill(Infinity);
+        bestK.fill(-1);
+        // weights only in the hot loop; duration and length are read for the best meeting node afterwards
+        for (let k = 0; k < nodes.length; k++) {
+          const base = nodes[k] * B;
+          const w = sw[k];
+          for (let b = 0; b < count; b++) {
+            const total = w + dw[base + b];
+            if (total < bestW[b]) {
+              bestW[b] = total;
+              bestK[b] = k;
+            } else if (total === bestW[b] && bestK[b] >= 0 && sd[k] + dd[base + b] < sd[bestK[b]] + dd[nodes[bestK[b]] * B + b]) {
+              bestK[b] = k;
+            }
           }
         }
-        const c = i * m + j;
-        weight[c] = best;
-        duration[c] = bd;
-        length[c] = bl;
+        for (let b = 0; b < count; b++) {
+          const c = cellOf(first + b, i);
+          const k = bestK[b];
+          if (k < 0) continue; // no meeting node: the cell stays Infinity
+          const at = nodes[k] * B + b;
+          out.weight[c] = bestW[b];
+          out.duration[c] = sd[k] + dd[at];
+          out.length[c] = s.length[k] + dl[at];
+        }
       }
-      for (let k = 0; k < t.nodes.length; k++) tw[t.nodes[k]] = Infinity;
+      for (let b = 0; b < count; b++) {
+        const t = spread[first + b];
+        for (let k = 0; k < t.nodes.length; k++) dw[t.nodes[k] * B + b] = Infinity;
+      }
     }
-    return { weight, duration, length };
   }
-  private tW: Float64Array | null = null;
-  private tD: Float64Array | null = null;
-  private tL: Float64Array | null = null;
+  private blockW: Float64Array | null = null;
+  private blockD: Float64Array | null = null;
+  private blockL: Float64Array | null = null;
 
   /** Appends the original EBNs of arc a→b (excluding a) to `out`. */
   private unpack(a: number, b: number, out: number[]): void {
@@ -432,6 +484,9 @@ export class CHQuery {
   private mDur: Float64Array | null = null;
   private mLen: Float64Array | null = null;
 }
+
+/** Spaces spread at once by matrixFromSpaces: the dispatcher's matrices have a pickup and a drop-off side. */
+const MATRIX_BLOCK = 2;
 
 export interface SearchSpace {
   nodes: Int32Array;

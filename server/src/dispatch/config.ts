@@ -30,6 +30,15 @@ export interface DispatchConfig {
     readonly prebookHorizonMs: number;
     /** Timed transfers: arrive at least this long before the line departure. */
     readonly transferBufferMs: number;
+    /**
+     * Planning margin: a NEW request is only inserted where its own pickup is planned at least this long
+     * before the end of its promised window (and its arrival this long before a promised latest arrival), and
+     * where every stop already planned keeps this much time before its latest time (a stop already closer is
+     * not delayed at all). Small real-world delays (traffic, boarding) then do not break a confirmed promise.
+     * The promise itself is unchanged, and it stays the only hard constraint for confirmed bookings
+     * (confirmation re-checks, re-optimisation, breakdown re-assignment, risk flags). At most half the window.
+     */
+    readonly planningMarginMs: number;
   };
   /** Dwell = fixed part once per place + per boarding/alighting passenger + ramp per wheelchair. */
   readonly dwell: {
@@ -107,6 +116,7 @@ export const DEFAULT_CONFIG: Omit<DispatchConfig, 'depot'> = {
     rideBetaMs: 5 * MIN,
     prebookHorizonMs: 7 * 24 * 60 * MIN,
     transferBufferMs: 3 * MIN,
+    planningMarginMs: 60_000,
   },
   dwell: { fixedMs: 30_000, perBoardingMs: 10_000, perAlightingMs: 5_000, perWheelchairMs: 90_000 },
   offerHoldMs: 2 * MIN,
@@ -138,6 +148,10 @@ export const dispatchConfigSchema = z.object({
     rideBetaMs: nonNeg,
     prebookHorizonMs: nonNeg,
     transferBufferMs: nonNeg,
+    planningMarginMs: nonNeg,
+  }).refine((p) => p.planningMarginMs <= p.pickupWindowMs / 2, {
+    message: 'planningMarginMs must be at most half of pickupWindowMs',
+    path: ['planningMarginMs'],
   }),
   dwell: z.object({ fixedMs: nonNeg, perBoardingMs: nonNeg, perAlightingMs: nonNeg, perWheelchairMs: nonNeg }),
   offerHoldMs: z.number().positive(),

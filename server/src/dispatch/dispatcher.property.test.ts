@@ -3,14 +3,16 @@
  * drivers) under random sequences of requests (now / departure / arrival / timed transfer), confirmations,
  * declines, cancellations, clock advances (plans driven exactly as planned by the executor, incl. no-shows),
  * re-optimisations, rebalancing, driver take-overs and breakdowns. After every step the plans are re-timed and
- * checked exactly; at the end every confirmed rider must have been served as promised.
+ * checked exactly; at the end every confirmed rider must have been served as promised. Buses arrive at a stop
+ * and serve it later (the executor stops the clock in between), so every command also meets buses standing at
+ * a stop: the stops they arrived for must stay first in their plans until served or cancelled.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Dispatcher } from './dispatcher.ts';
 import { PlanExecutor } from './testing/executor.ts';
 import { makeDispatcher, MIN, T0 } from './testing/fixtures.ts';
-import { gridLoc } from './testing/grid.ts';
+import { gridLoc, parseGrid } from './testing/grid.ts';
 import type { Timetable } from './timetable.ts';
 import type { DispatchEvent, DriverShift, RideRequest, VehicleState } from './types.ts';
 
@@ -51,12 +53,20 @@ const requestArb = fc
   })
   .filter((r) => r.px !== r.dx || r.py !== r.dy);
 
+// A request starting next to a bus that stands at a stop serving riders: tempting to fetch first.
+const nearArb = fc
+  .record({ i: fc.nat(), ox: fc.integer({ min: -1, max: 1 }), oy: fc.integer({ min: -1, max: 1 }), dx: fc.integer({ min: 0, max: 6 }), dy: fc.integer({ min: 0, max: 6 }), passengers: fc.integer({ min: 1, max: 4 }) })
+  .map((r) => ({ kind: 'near' as const, r }));
+
 const commandArb = fc.oneof(
   { weight: 8, arbitrary: requestArb.map((r) => ({ kind: 'request' as const, r })) },
   { weight: 4, arbitrary: fc.nat().map((i) => ({ kind: 'confirm' as const, i })) },
   { weight: 1, arbitrary: fc.nat().map((i) => ({ kind: 'decline' as const, i })) },
   { weight: 2, arbitrary: fc.nat().map((i) => ({ kind: 'cancel' as const, i })) },
   { weight: 4, arbitrary: fc.integer({ min: 1, max: 10 }).map((m) => ({ kind: 'advance' as const, m })) },
+  // Run until some bus starts serving riders at a stop and stop the clock there: the next commands meet it.
+  { weight: 2, arbitrary: fc.integer({ min: 1, max: 30 }).map((m) => ({ kind: 'arrive' as const, m })) },
+  { weight: 3, arbitrary: nearArb },
   { weight: 2, arbitrary: fc.constant({ kind: 'reoptimise' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'rebalance' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'tick' as const }) },
@@ -66,6 +76,8 @@ const commandArb = fc.oneof(
 
 /** Everything that must hold at any moment, whatever happened before. */
 function checkInvariants(d: Dispatcher, ex: PlanExecutor): void {
+  // After vehicleArrived, the stops at that place stay first until served, cancelled or given up.
+  ex.checkPinned();
   expect(ex.problems).toEqual([]);
   expect(d.audit()).toEqual([]);
   const plans = d.plans();
@@ -93,15 +105,37 @@ function checkInvariants(d: Dispatcher, ex: PlanExecutor): void {
 const STATS: Record<string, number> = {};
 const stat = (k: string, n = 1) => (STATS[k] = (STATS[k] ?? 0) + n);
 
-describe('dispatcher under random operation sequences', () => {
-  it('never breaks capacity, windows, ride times, battery reserve or a confirmed promise', () => {
-    fc.assert(
-      fc.property(
-        fc.array(vehicleArb, { minLength: 1, maxLength: 4 }),
-        fc.array(fc.record({ startMin: fc.integer({ min: -60, max: 120 }), lenMin: fc.integer({ min: 30, max: 480 }) }), { maxLength: 2 }),
-        fc.array(commandArb, { minLength: 5, maxLength: 40 }),
-        fc.integer({ min: 1, max: 1000 }),
-        (fleetSpec, freeDrivers, commands, seed) => {
+type Command = typeof commandArb extends fc.Arbitrary<infer C> ? C : never;
+type VehicleSpec = typeof vehicleArb extends fc.Arbitrary<infer V> ? V : never;
+
+/** Busy days at few buses: most commands book, confirm, stop the clock at an arrival or book next to a bus there. */
+const busyCommandArb: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 6, arbitrary: requestArb.map((r) => ({ kind: 'request' as const, r })) },
+  { weight: 6, arbitrary: fc.nat().map((i) => ({ kind: 'confirm' as const, i })) },
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: 30 }).map((m) => ({ kind: 'arrive' as const, m })) },
+  { weight: 6, arbitrary: nearArb },
+  { weight: 2, arbitrary: fc.constant({ kind: 'reoptimise' as const }) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 5 }).map((m) => ({ kind: 'advance' as const, m })) },
+  { weight: 1, arbitrary: fc.nat().map((i) => ({ kind: 'cancel' as const, i })) },
+  { weight: 1, arbitrary: fc.nat().map((i) => ({ kind: 'breakdown' as const, i })) },
+);
+
+function property(commands: fc.Arbitrary<Command[]>, vehicles: fc.Arbitrary<VehicleSpec[]>) {
+  return fc.property(
+    vehicles,
+    fc.array(fc.record({ startMin: fc.integer({ min: -60, max: 120 }), lenMin: fc.integer({ min: 30, max: 480 }) }), { maxLength: 2 }),
+    commands,
+    fc.integer({ min: 1, max: 1000 }),
+    // Default costs, or costs that favour fetching a new rider first (their wait weighs, others' delay not).
+    fc.constantFrom({}, { riderTimeWeight: 3, otherRidersDelayWeight: 0 }),
+    runSequence,
+  );
+}
+
+function runSequence(fleetSpec: VehicleSpec[], freeDrivers: Array<{ startMin: number; lenMin: number }>, commands: Command[], seed: number, cost: object): void {
+  {
+    {
+      {
           const vehicles: VehicleState[] = fleetSpec.map((v, i) => ({
             id: `b${i}`,
             seats: v.seats,
@@ -121,7 +155,7 @@ describe('dispatcher under random operation sequences', () => {
             seed,
             // No-show wait 0: waiting for an absent rider is an outside delay (like traffic) the plan cannot
             // foresee; with it, later riders could be late through no decision of the dispatcher.
-            config: { noShowWaitMs: 0, timetable: TIMETABLE },
+            config: { noShowWaitMs: 0, timetable: TIMETABLE, cost },
           });
           const noShows = new Set<string>();
           const ex = new PlanExecutor(d, clock, oracle, vehicles, (id) => noShows.has(id));
@@ -129,6 +163,13 @@ describe('dispatcher under random operation sequences', () => {
           const bookings: string[] = [];
           const stranded = new Set<string>();
           const events: DispatchEvent[] = [];
+          // A lapsed offer confirmed late leaves the plan and is inserted afresh: a bus standing at its pickup
+          // no longer holds it first.
+          const confirm = (offerId: string) => {
+            const b = d.booking(offerId.slice(2));
+            if (b && (b.status === 'expired' || (b.status === 'offered' && b.offerExpiresAt < clock.now()))) ex.release(b.id);
+            d.confirm(offerId);
+          };
           let n = 0;
           for (const c of commands) {
             switch (c.kind) {
@@ -162,13 +203,18 @@ describe('dispatcher under random operation sequences', () => {
                   expect(res.pickupWindow.end - res.pickupWindow.start).toBeLessThanOrEqual(d.config.promises.pickupWindowMs);
                   if (req.time?.type === 'now' || !req.time) expect(res.pickupWindow.end).toBeLessThanOrEqual(now + d.config.promises.maxWaitMs);
                   if (res.transfer) expect(res.latestArrival).toBeLessThanOrEqual(res.transfer.departure - d.config.promises.transferBufferMs);
+                  // A new ride is planned with the margin inside its promise.
+                  const margin = d.config.promises.planningMarginMs;
+                  expect(res.estimatedPickup).toBeLessThanOrEqual(res.pickupWindow.end - margin);
+                  const promised = d.booking(res.requestId)!.promise.latestArrival;
+                  if (promised !== undefined) expect(res.estimatedArrival).toBeLessThanOrEqual(promised - margin);
                 } else if (res.alternative) {
                   expect(Math.abs(res.alternative.time - now)).toBeLessThanOrEqual(7 * 24 * 60 * MIN);
                 }
                 break;
               }
               case 'confirm':
-                if (offers.length) d.confirm(offers[c.i % offers.length]);
+                if (offers.length) confirm(offers[c.i % offers.length]);
                 break;
               case 'decline':
                 if (offers.length) d.decline(offers[c.i % offers.length]);
@@ -179,6 +225,23 @@ describe('dispatcher under random operation sequences', () => {
               case 'advance':
                 ex.runUntil(clock.now() + c.m * MIN);
                 break;
+              case 'arrive':
+                ex.runUntil(clock.now() + c.m * MIN, { stopWhenServing: true });
+                break;
+              case 'near': {
+                const serving = ex.servingBuses();
+                if (!serving.length) break;
+                const [x, y] = parseGrid(d.plan(serving[c.r.i % serving.length])!.start.location);
+                const pickup = gridLoc(x + c.r.ox, y + c.r.oy), dropoff = gridLoc(c.r.dx, c.r.dy);
+                if (pickup.id === dropoff.id) break;
+                const res = d.request({ id: `q${++n}`, pickup, dropoff, passengers: c.r.passengers });
+                stat(res.kind === 'offer' ? 'near:offer' : 'near:reject');
+                if (res.kind === 'offer') {
+                  offers.push(res.offerId);
+                  bookings.push(res.requestId);
+                }
+                break;
+              }
               case 'reoptimise': {
                 const before = d.totalVehicleTimeMs();
                 const res = d.reoptimise();
@@ -211,10 +274,11 @@ describe('dispatcher under random operation sequences', () => {
                 break;
               }
             }
+            if (ex.servingBuses().length > 0) stat(`while-serving:${c.kind}`);
             checkInvariants(d, ex);
           }
           // Let every plan run out: every confirmed rider is served (or was a no-show) as promised.
-          for (const id of offers) d.confirm(id);
+          for (const id of offers) confirm(id);
           checkInvariants(d, ex);
           ex.runUntil(clock.now() + 24 * 60 * MIN);
           checkInvariants(d, ex);
@@ -230,10 +294,23 @@ describe('dispatcher under random operation sequences', () => {
           expect(d.diagnostics.exactRefusals).toBe(0);
           for (const b of d.bookings()) expect(['completed', 'no-show', 'cancelled', 'expired', 'declined']).toContain(b.status);
           expect(ex.served.length + ex.noShows.length).toBe(d.bookings().filter((b) => b.status === 'completed' || b.status === 'no-show').length);
-        },
-      ),
-      { numRuns: Number(process.env.DISPATCH_RUNS ?? 120), seed: Number(process.env.DISPATCH_SEED ?? 20250604) },
-    );
+      }
+    }
+  }
+}
+
+const RUNS = Number(process.env.DISPATCH_RUNS ?? 120);
+const SEED = Number(process.env.DISPATCH_SEED ?? 20250604);
+
+describe('dispatcher under random operation sequences', () => {
+  it('never breaks capacity, windows, ride times, battery reserve or a confirmed promise', () => {
+    fc.assert(property(fc.array(commandArb, { minLength: 5, maxLength: 40 }), fc.array(vehicleArb, { minLength: 1, maxLength: 4 })), { numRuns: RUNS, seed: SEED });
+    if (process.env.DISPATCH_STATS) console.log(STATS);
+  });
+
+  it('a bus standing at a stop keeps the riders it serves there first until they are served or cancelled', () => {
+    for (const k of Object.keys(STATS)) delete STATS[k];
+    fc.assert(property(fc.array(busyCommandArb, { minLength: 10, maxLength: 40 }), fc.array(vehicleArb, { minLength: 1, maxLength: 3 })), { numRuns: RUNS, seed: SEED + 1 });
     if (process.env.DISPATCH_STATS) console.log(STATS);
   });
 });

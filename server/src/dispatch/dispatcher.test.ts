@@ -278,6 +278,139 @@ describe('progress, cancellation and no-show', () => {
   });
 });
 
+describe('a bus at its stop (vehicleArrived pins the stops it serves there)', () => {
+  const kinds = (d: Dispatcher, v: string) => d.plan(v)!.stops.map((s) => `${s.kind}:${s.requestId}`);
+  /**
+   * b1 drives to (2, 0) for q1 and stands there from T0 + 2 min (wheels stopped; doors open 30 s later).
+   * q1's window opens at T0 + `opensMin`.
+   */
+  function standingBus(arrived: boolean, opensMin = 2.5) {
+    // Costs that favour fetching a new rider first (their wait weighs much, delaying q1 nothing).
+    const cost = { riderTimeWeight: 3, otherRidersDelayWeight: 0 };
+    const { d, clock } = makeDispatcher({ vehicles: [bus('b1', 0, 0)], config: { cost } });
+    const q1 = offer(d.request({ id: 'q1', pickup: gridLoc(2, 0), dropoff: gridLoc(2, 3), passengers: 1, time: { type: 'departure', at: T0 + opensMin * MIN } }));
+    d.confirm(q1.offerId);
+    clock.set(T0 + 2 * MIN);
+    // The server either reports the arrival, or only the bus's position (a divert point it may still leave).
+    if (arrived) d.vehicleArrived('b1');
+    else d.updateVehicle({ id: 'b1', position: gridLoc(2, 0), time: T0 + 2 * MIN + 30_000 });
+    return { d, clock };
+  }
+  const nearby = { id: 'q2', pickup: gridLoc(1, 0), dropoff: gridLoc(1, 1), passengers: 7 };
+
+  it('a new rider nearby is fitted in after the rider boarding there, not before (the bus would drive off without them)', () => {
+    const { d } = standingBus(true);
+    const before = d.plan('b1')!.stops[0];
+    offer(d.request(nearby));
+    expect(kinds(d, 'b1')[0]).toBe('pickup:q1');
+    expect(d.plan('b1')!.stops[0]).toEqual(before);
+    // Merely reported at the same place, the bus is re-planned to fetch q2 first (q1's window allows it).
+    const free = standingBus(false).d;
+    offer(free.request(nearby));
+    expect(kinds(free, 'b1')[0]).toBe('pickup:q2');
+  });
+
+  it('a bus early for a window may still make a short trip first, leaving now; once the window opens it stays', () => {
+    const { d, clock } = standingBus(true, 10);
+    clock.set(T0 + 3 * MIN);
+    offer(d.request(nearby));
+    expect(kinds(d, 'b1')[0]).toBe('pickup:q2');
+    // It leaves where it stands now, not at its (earlier) arrival: 1 cell back + the fixed dwell.
+    expect(d.plan('b1')!.stops[0].arrival).toBe(T0 + 3 * MIN + 90_000);
+    expect(d.cancel('q2')).toBe(true);
+    clock.set(T0 + 9.5 * MIN); // the doors open at the window start: q1 is due now
+    offer(d.request({ ...nearby, id: 'q3' }));
+    expect(kinds(d, 'b1')[0]).toBe('pickup:q1');
+  });
+
+  it('a new rider at the same place is served in the next dwell there, with no driving', () => {
+    const { d } = standingBus(true);
+    offer(d.request({ id: 'q3', pickup: gridLoc(2, 0), dropoff: gridLoc(2, 2), passengers: 1 }));
+    const stops = d.plan('b1')!.stops;
+    expect(kinds(d, 'b1').slice(0, 2)).toEqual(['pickup:q1', 'pickup:q3']);
+    expect(stops[1].arrival).toBe(stops[0].departure);
+  });
+
+  it('the stops stay first until served: re-optimisation and later requests leave them alone', () => {
+    const { d, clock } = standingBus(true);
+    for (let k = 0; k < 4; k++) {
+      const r = d.request({ id: `x${k}`, pickup: gridLoc(k, 1), dropoff: gridLoc(4 - k, 2), passengers: 1 });
+      if (r.kind === 'offer') d.confirm(r.offerId);
+      d.reoptimise();
+      expect(kinds(d, 'b1')[0]).toBe('pickup:q1');
+    }
+    expect(d.audit()).toEqual([]);
+    clock.set(d.plan('b1')!.stops[0].departure);
+    d.pickedUp('q1');
+    expect(d.plan('b1')!.stops.some((s) => s.requestId === 'q1' && s.kind === 'pickup')).toBe(false);
+  });
+
+  it('a cancelled or no-show rider frees the bus at once', () => {
+    const { d } = standingBus(true);
+    expect(d.cancel('q1')).toBe(true);
+    expect(d.plan('b1')!.stops).toEqual([]);
+  });
+
+  it('service starts after the fixed dwell from the moment of arrival; a bus already at the place goes on at once', () => {
+    const { d, clock } = makeDispatcher({ vehicles: [bus('b1', 0, 0)] });
+    const q1 = offer(d.request({ id: 'q1', pickup: gridLoc(2, 0), dropoff: gridLoc(5, 0), passengers: 1 }));
+    const q2 = offer(d.request({ id: 'q2', pickup: gridLoc(2, 0), dropoff: gridLoc(5, 0), passengers: 1 }));
+    d.confirm(q1.offerId);
+    d.confirm(q2.offerId);
+    // Planned: 2 cells + the fixed dwell → service at T0 + 150 s. The bus is 20 s late at the place.
+    expect(q1.estimatedPickup).toBe(T0 + 150_000);
+    clock.set(T0 + 140_000);
+    d.vehicleArrived('b1');
+    const [s1, s2] = d.plan('b1')!.stops;
+    expect(s1.ready).toBe(T0 + 170_000); // doors open 30 s after the wheels stopped
+    expect(s2.ready).toBe(s1.departure); // same dwell
+    clock.set(s1.departure);
+    d.pickedUp('q1');
+    d.vehicleArrived('b1'); // the next stop is at the same place: nothing more to wait for
+    expect(d.plan('b1')!.stops[0].ready).toBe(s1.departure);
+  });
+});
+
+describe('planning margin', () => {
+  it('a new ride is planned at least planningMarginMs inside its window; the promise itself is not shortened', () => {
+    // 14 cells: pickup planned at T0 + 14.5 min, the immediate window ends at T0 + 15 min.
+    const far = { pickup: gridLoc(14, 0), dropoff: gridLoc(14, 1), passengers: 1 };
+    expect(rejection(makeDispatcher({ vehicles: [bus('b1', 0, 0)] }).d.request(far)).reason).toBe('window');
+    const o = offer(makeDispatcher({ vehicles: [bus('b1', 0, 0)], config: { promises: { planningMarginMs: 30_000 } } }).d.request(far));
+    expect(o.estimatedPickup).toBe(T0 + 14.5 * MIN);
+    expect(o.pickupWindow).toEqual({ start: T0 + 5 * MIN, end: T0 + 15 * MIN });
+    const near = offer(makeDispatcher({ vehicles: [bus('b1', 0, 0)] }).d.request({ ...far, pickup: gridLoc(10, 0), dropoff: gridLoc(10, 1) }));
+    expect(near.pickupWindow.end - near.estimatedPickup).toBeGreaterThanOrEqual(60_000);
+  });
+
+  it('an arrival-by booking is planned to arrive at least the margin before the promised time', () => {
+    const { d } = makeDispatcher({ vehicles: [bus('b1', 0, 0)] });
+    const o = offer(d.request({ pickup: gridLoc(1, 0), dropoff: gridLoc(6, 0), passengers: 1, time: { type: 'arrival', by: T0 + 30 * MIN } }));
+    expect(o.latestArrival).toBe(T0 + 30 * MIN);
+    expect(o.estimatedArrival).toBeLessThanOrEqual(T0 + 29 * MIN);
+  });
+
+  it('an existing promise is held to the hard window: a late confirmation still fits where a new request would not', () => {
+    const { d, clock } = makeDispatcher({ vehicles: [bus('b1', 0, 0)] });
+    const ride = { pickup: gridLoc(10, 0), dropoff: gridLoc(10, 1), passengers: 1 };
+    const o = offer(d.request({ id: 'late', ...ride }));
+    expect(o.pickupWindow).toEqual({ start: T0 + 5 * MIN, end: T0 + 15 * MIN });
+    // The offer lapses; confirmed at T0 + 4 min the idle bus reaches the pickup at T0 + 14.5 min: inside the
+    // promise, inside its last minute.
+    clock.set(T0 + 4 * MIN);
+    expect(d.confirm(o.offerId)).toMatchObject({ ok: true, vehicleId: 'b1' });
+    expect(d.plan('b1')!.stops[0].ready).toBe(T0 + 14.5 * MIN);
+    expect(d.audit()).toEqual([]);
+    // The same ride asked for afresh now gets a new window with the margin kept.
+    const again = offer(d.request({ id: 'fresh', ...ride }));
+    expect(again.pickupWindow.end - again.estimatedPickup).toBeGreaterThanOrEqual(60_000);
+  });
+
+  it('the margin is validated: at most half the pickup window', () => {
+    expect(() => makeDispatcher({ vehicles: [], config: { promises: { planningMarginMs: 6 * MIN } } })).toThrow(/planningMarginMs/);
+  });
+});
+
 describe('breakdowns', () => {
   it('riders waiting for a bus that is taken out of service move to another bus with the same promise', () => {
     const { d } = makeDispatcher({ vehicles: [bus('b1', 0, 0), bus('b2', 2, 2)] });
@@ -289,6 +422,24 @@ describe('breakdowns', () => {
     expect(d.reassignFrom('b1')).toEqual({ moved: [o.requestId], stranded: [] });
     expect(d.booking(o.requestId)).toMatchObject({ vehicleId: 'b2', status: 'confirmed', promise });
     expect(d.plan('b1')!.stops).toEqual([]);
+    expect(d.audit()).toEqual([]);
+  });
+
+  it('a stranded rider keeps the driver reserved for their bus (it is not lost while others are tried)', () => {
+    const { d } = makeDispatcher({
+      vehicles: [bus('b0', 0, 0, { driverId: null }), bus('b1', 0, 0, { driverId: null })],
+      roster: [{ id: 'only', start: T0, end: T0 + 30 * MIN }],
+    });
+    const o = offer(d.request({ pickup: gridLoc(0, 0), dropoff: gridLoc(0, 5), passengers: 1 }));
+    d.confirm(o.offerId);
+    expect(d.plan(o.vehicleId)!.reservedDriverId).toBe('only');
+    d.updateVehicle({ id: o.vehicleId, status: 'out-of-service' });
+    expect(d.reassignFrom(o.vehicleId)).toEqual({ moved: [], stranded: [o.requestId] });
+    d.updateVehicle({ id: o.vehicleId, status: 'available' });
+    expect(d.plan(o.vehicleId)!.reservedDriverId).toBe('only');
+    // The driver is not handed to the other bus: the stranded rider's bus can still go.
+    offer(d.request({ pickup: gridLoc(0, 0), dropoff: gridLoc(0, 1), passengers: 1 }, { vehicleIds: [o.vehicleId] }));
+    expect(rejection(d.request({ pickup: gridLoc(0, 0), dropoff: gridLoc(0, 1), passengers: 1 }, { vehicleIds: [o.vehicleId === 'b0' ? 'b1' : 'b0'] })).reason).toBe('no-driver');
     expect(d.audit()).toEqual([]);
   });
 

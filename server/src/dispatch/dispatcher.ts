@@ -2,13 +2,13 @@ import type { Clock } from '../core/clock.ts';
 import type { Rng } from '../core/rng.ts';
 import { resolveConfig, rideRequestSchema, type DispatchConfig, type DispatchConfigInput, type Hub } from './config.ts';
 import { driverOption, type DriverOption } from './drivers.ts';
-import { findBestInsertion, Stage, maxStage, stageReason, type InsertionDecision, type InsertionRequest } from './insertion.ts';
+import { findBestInsertion, legsFor, Stage, maxStage, stageReason, type InsertionDecision, type InsertionRequest } from './insertion.ts';
 import { LegCache, Legs } from './legs.ts';
 import type { TravelTimeOracle } from './oracle.ts';
 import { apportion, assignIdleBuses, hubDemandScores, nearestHub } from './rebalancing.ts';
 import { localSearch, type ReoptimiseResult, type SearchHost } from './reoptimise.ts';
 import { computeSchedule, findViolations, type PlanContext, type Schedule, type Violation } from './schedule.ts';
-import { clearHolds, holdPickups, insertRequestStops, removeRequestStops } from './scheduler.ts';
+import { clearHolds, holdPickups, insertRequestStops, pinDueStops, removeRequestStops } from './scheduler.ts';
 import { inServiceArea } from './serviceArea.ts';
 import { lineDepartures } from './timetable.ts';
 import type {
@@ -78,6 +78,7 @@ export interface DispatcherSnapshot {
     readonly reservedDriverId: string | null;
     readonly task: VehicleTask | null;
     readonly charging?: boolean;
+    readonly standing?: boolean;
   }>;
   readonly bookings: Booking[];
   readonly demand: Array<{ readonly time: number; readonly hubId: string }>;
@@ -94,9 +95,14 @@ interface VehicleRecord {
    * Kept apart from the server-reported status, which says whether the bus is in service at all.
    */
   charging: boolean;
+  /**
+   * The bus stands at its reported position after arriving or serving a stop there (until it reports another
+   * position): stops due there are pinned (see PlanStop.pinned).
+   */
+  standing: boolean;
   /** Bumped on every change of plan or state: invalidates cached entries. */
   version: number;
-  cache: { version: number; startTime: number; latestEnd: number; activation: number; entry: VehicleEntry } | null;
+  cache: { version: number; startTime: number; latestEnd: number; activation: number; margin: number; entry: VehicleEntry } | null;
   atRisk: Set<string>;
 }
 
@@ -108,6 +114,8 @@ interface Attempt {
   /** Fixed window (re-insertion of an existing promise) instead of one cut around the planned pickup. */
   readonly fixedWindow?: { readonly start: number; readonly end: number };
   readonly transfer?: { readonly hubId: string; readonly departure: number; readonly lineId?: string };
+  /** Planning margin the insertion must keep (new requests), 0 for an existing promise. */
+  readonly marginMs: number;
 }
 
 const MAX_EXACT_RETRIES = 5;
@@ -159,6 +167,7 @@ export class Dispatcher {
       reservedDriverId: null,
       task: null,
       charging: state.status === 'charging',
+      standing: false,
       version: 0,
       cache: null,
       atRisk: new Set(),
@@ -178,6 +187,7 @@ export class Dispatcher {
     }
     if (update.driverId !== undefined && update.driverId !== v.state.driverId) this.checkDriverUnique(v.state.id, update.driverId);
     const prevDriver = v.state.driverId ?? null;
+    if (update.position) v.standing = false; // positions come from a moving bus (none are sent while it stands at a stop)
     v.state = { ...v.state, ...update };
     const now = this.clock.now();
     if (v.state.driverId && v.state.driverId !== prevDriver && v.reservedDriverId && v.reservedDriverId !== v.state.driverId) {
@@ -215,7 +225,7 @@ export class Dispatcher {
    * take as promised stay and are reported as stranded (and flagged at risk).
    */
   reassignFrom(vehicleId: string): { moved: string[]; stranded: string[] } {
-    this.expireOffers();
+    this.catchUp();
     const v = this.vehicleOrThrow(vehicleId);
     const moved: string[] = [], stranded: string[] = [];
     const waiting = v.stops.filter((s) => s.kind === 'pickup').map((s) => s.requestId);
@@ -225,7 +235,8 @@ export class Dispatcher {
       const before = { stops: v.stops, schedule: this.timing(v).schedule };
       const status = b.status === 'offered' ? 'offered' : 'confirmed';
       const keep = v.stops;
-      this.removeFromPlan(v, id, before);
+      // The bus's driver reservation stays while its riders are tried elsewhere: stranded riders keep it.
+      this.removeFromPlan(v, id, before, true);
       const placed = this.place(specOf(b), this.promiseAttempt(b), status, others, b);
       if ('booking' in placed) {
         moved.push(id);
@@ -237,6 +248,7 @@ export class Dispatcher {
         stranded.push(id);
       }
     }
+    this.releaseDriverIfIdle(v);
     this.flagRisks(v, this.clock.now());
     return { moved, stranded };
   }
@@ -261,7 +273,7 @@ export class Dispatcher {
   // ---------------------------------------------------------------- requests
 
   request(req: RideRequest, opts: RequestOptions = {}): Offer | Rejection {
-    this.expireOffers();
+    this.catchUp();
     const r = rideRequestSchema.parse(req);
     const now = this.clock.now();
     const id = r.id ?? this.nextId('r');
@@ -313,7 +325,7 @@ export class Dispatcher {
 
   /** Confirmation re-checks the offer against the current plans and commits it. */
   confirm(offerId: string): ConfirmResult {
-    this.expireOffers();
+    this.catchUp();
     const id = offerId.startsWith('o-') ? offerId.slice(2) : offerId;
     const b = this.bookingsById.get(id);
     if (!b) return { ok: false, reason: 'unknown-offer', message: 'Unknown offer.' };
@@ -324,7 +336,9 @@ export class Dispatcher {
       return { ok: false, requestId: b.id, reason: 'not-pending', message: `Booking is ${b.status}.` };
     }
     const v = b.vehicleId ? this.vehicles.get(b.vehicleId) : undefined;
-    if (b.status === 'offered' && v && this.planViolations(v).length === 0) {
+    // A bus already standing at the pickup keeps its rider, whatever its plan looks like (pinned stop).
+    const pinned = v?.stops.some((x) => x.requestId === b.id && x.pinned) ?? false;
+    if (b.status === 'offered' && v && (pinned || this.planViolations(v).length === 0)) {
       this.finishConfirm(b);
       return { ok: true, requestId: b.id, vehicleId: v.state.id, promise: b.promise, reassigned: false };
     }
@@ -356,7 +370,7 @@ export class Dispatcher {
   }
 
   cancel(requestId: string): boolean {
-    this.expireOffers();
+    this.catchUp();
     const b = this.bookingsById.get(requestId);
     if (!b || (b.status !== 'offered' && b.status !== 'confirmed')) return false;
     this.dropBooking(b, 'cancelled');
@@ -377,6 +391,7 @@ export class Dispatcher {
     // The bus stands at the pickup and leaves now. Holds come from the plan as it was, which was feasible.
     const before = this.snapshotPlan(v);
     v.state = { ...v.state, position: b.pickup, time: Math.max(v.state.time, now) };
+    v.standing = true;
     this.removeFromPlan(v, b.id, before);
     b.status = 'no-show';
     this.offered.delete(b.id);
@@ -387,12 +402,22 @@ export class Dispatcher {
 
   // ---------------------------------------------------------------- progress hooks (plan shrinks as it is driven)
 
-  /** The bus reached its next stop's place; pickups there start their no-show clock. */
+  /**
+   * The bus reached its next stop's place at `time` (wheels stopped, doors still closed). Pickups there start
+   * their no-show clock. The stops it serves there now (riders alighting, riders whose window has opened) are
+   * pinned: they stay first in the plan until served, cancelled or given up; a pickup whose window opens later
+   * is pinned once it opens while the bus still stands there (see `catchUp`). A bus coming from elsewhere can
+   * serve from `time` + the fixed dwell on (the plan's legs include it); a bus already standing there (it just
+   * served a stop at the same place) goes on at once. Call it once per dwell, as the bus controller does.
+   */
   vehicleArrived(vehicleId: string, time = this.clock.now()): void {
     const v = this.vehicleOrThrow(vehicleId);
     const first = v.stops[0];
     if (!first) return;
-    v.state = { ...v.state, position: first.location, time: Math.max(time, v.state.time) };
+    const from = v.state.position.id === first.location.id ? time : time + this.config.dwell.fixedMs;
+    v.state = { ...v.state, position: first.location, time: Math.max(from, v.state.time) };
+    v.standing = true;
+    v.stops = pinDueStops(v.stops, first.location.id, time, this.config.dwell.fixedMs);
     for (const s of v.stops) {
       if (s.location.id !== first.location.id) break;
       if (s.kind === 'pickup') {
@@ -418,6 +443,7 @@ export class Dispatcher {
     v.stops = v.stops.filter((s) => s !== stop);
     v.onboard = [...v.onboard, { requestId, pickedUpAt: time, seats: b.passengers - b.wheelchairs, wheelchairs: b.wheelchairs }];
     v.state = { ...v.state, position: stop.location, time };
+    v.standing = true;
     b.status = 'onboard';
     b.pickedUpAt = time;
     this.offered.delete(requestId);
@@ -433,6 +459,7 @@ export class Dispatcher {
     v.stops = v.stops.filter((s) => s !== stop);
     v.onboard = v.onboard.filter((o) => o.requestId !== requestId);
     v.state = { ...v.state, position: stop.location, time };
+    v.standing = true;
     b.status = 'completed';
     b.droppedOffAt = time;
     this.releaseDriverIfIdle(v);
@@ -444,14 +471,14 @@ export class Dispatcher {
 
   /** Expires lapsed offers and runs the re-optimisation when its interval has passed. */
   tick(): TickResult {
-    const expired = this.expireOffers();
+    const expired = this.catchUp();
     const now = this.clock.now();
     const reoptimised = now - this.lastReoptimiseAt >= this.config.reoptimisation.intervalMs ? this.reoptimise() : null;
     return { expired, reoptimised };
   }
 
   reoptimise(): ReoptimiseResult {
-    this.expireOffers();
+    this.catchUp();
     const now = this.clock.now();
     this.lastReoptimiseAt = now;
     const busy = this.busyDrivers();
@@ -497,7 +524,7 @@ export class Dispatcher {
 
   /** Moves for idle buses: low battery → depot; otherwise wait at hubs in proportion to demand. */
   idleRebalancing(): RebalanceMove[] {
-    this.expireOffers();
+    this.catchUp();
     const now = this.clock.now();
     const cfg = this.config;
     const moves: RebalanceMove[] = [];
@@ -623,6 +650,7 @@ export class Dispatcher {
         reservedDriverId: v.reservedDriverId,
         task: v.task,
         charging: v.charging,
+        standing: v.standing,
       })),
       bookings: [...this.bookingsById.values()],
       demand: this.demand,
@@ -645,6 +673,7 @@ export class Dispatcher {
       r.reservedDriverId = v.reservedDriverId;
       r.task = v.task;
       r.charging = v.charging ?? false;
+      r.standing = v.standing ?? false;
     }
     for (const b of s.bookings) {
       d.bookingsById.set(b.id, b);
@@ -668,10 +697,8 @@ export class Dispatcher {
     existing?: Booking,
   ): { booking: Booking } | { stage: Stage; unavailable: RejectionReason } {
     const now = this.clock.now();
-    const { entries, stage: unavailStage, unavailable } = this.entries(now, onlyVehicles);
-    const places: Location[] = [this.config.depot];
-    for (const e of entries) for (const l of e.schedule.loc) places.push(l);
-    const legs = this.legs.requestLegs(places, attempt.ir.pickup, attempt.ir.dropoff);
+    const { entries, stage: unavailStage, unavailable } = this.entries(now, onlyVehicles, attempt.marginMs);
+    const legs = legsFor(this.legs, entries, attempt.ir);
     const refused = new Set<string>();
     const exclude = (vid: string, i: number, j: number) => refused.has(`${vid}/${i}/${j}`);
     for (let k = 0; k <= MAX_EXACT_RETRIES; k++) {
@@ -696,7 +723,8 @@ export class Dispatcher {
     const v = this.vehicles.get(d.vehicleId)!;
     const ir = attempt.ir;
     const window = attempt.fixedWindow ?? cutWindow(attempt.windowBounds, d.pickupTime, this.config.promises.pickupWindowMs);
-    const latestArrival = Number.isFinite(ir.latestArrival) ? ir.latestArrival : undefined;
+    // The promise is the hard bound; the insertion request carried it minus the planning margin.
+    const latestArrival = Number.isFinite(ir.latestArrival) ? ir.latestArrival + attempt.marginMs : undefined;
     const pickup: PlanStop = {
       kind: 'pickup',
       requestId: spec.id,
@@ -792,7 +820,10 @@ export class Dispatcher {
       E = Math.max(now, t.by - maxRideMs - P.pickupWindowMs);
       desired = L;
     }
+    // The promise is cut from the bounds; the plan keeps the margin inside them (pickup and latest arrival).
+    const m = P.planningMarginMs;
     const make = (latestArrival: number, transfer?: Attempt['transfer']): Attempt => ({
+      marginMs: m,
       ir: {
         requestId: spec.id,
         pickup: spec.pickup,
@@ -802,8 +833,8 @@ export class Dispatcher {
         pickupServiceMs: seats * dw.perBoardingMs + spec.wheelchairs * dw.perWheelchairMs,
         dropoffServiceMs: seats * dw.perAlightingMs + spec.wheelchairs * dw.perWheelchairMs,
         earliestPickup: E,
-        latestPickup: Math.min(L, latestArrival - minRide),
-        latestArrival,
+        latestPickup: Math.min(L, latestArrival - minRide) - m,
+        latestArrival: latestArrival - m,
         maxRideMs,
         desiredPickup: desired,
       },
@@ -846,6 +877,7 @@ export class Dispatcher {
       windowBounds: w,
       fixedWindow: w,
       transfer: b.transfer,
+      marginMs: 0,
     };
   }
 
@@ -855,16 +887,14 @@ export class Dispatcher {
     const t = spec.time;
     const base = t.type === 'now' ? now : t.type === 'departure' ? t.at : t.by;
     const type = t.type === 'arrival' ? 'arrival' : 'departure';
-    const { entries } = this.entries(now, only);
+    const { entries } = this.entries(now, only, this.config.promises.planningMarginMs);
     for (let k = 1; k * stepMs <= searchMs; k++) {
       for (const sign of [1, -1]) {
         const at = base + sign * k * stepMs;
         if (at < now) continue;
         const alt: RequestSpec = { ...spec, time: type === 'arrival' ? { type: 'arrival', by: at } : { type: 'departure', at } };
         for (const a of this.attemptsFor(alt, now) ?? []) {
-          const places: Location[] = [this.config.depot];
-          for (const e of entries) for (const l of e.schedule.loc) places.push(l);
-          const res = findBestInsertion(entries, a.ir, this.legs.requestLegs(places, a.ir.pickup, a.ir.dropoff), this.config.cost);
+          const res = findBestInsertion(entries, a.ir, legsFor(this.legs, entries, a.ir), this.config.cost);
           if (res.best) return { type, time: at };
         }
       }
@@ -892,15 +922,13 @@ export class Dispatcher {
 
   /** Would the running buses serve one of the attempts if they had unlimited room on board? */
   private capacityBinds(attempts: readonly Attempt[], now: number, only?: readonly string[]): boolean {
-    const { entries } = this.entries(now, only);
+    const { entries } = this.entries(now, only, attempts[0]?.marginMs ?? 0);
     const roomy = entries.map((e) =>
       buildVehicleEntry(e.vehicleId, { ...e.ctx, seats: Number.MAX_SAFE_INTEGER, wheelchairPlaces: Number.MAX_SAFE_INTEGER }, this.legCache.leg, e.activationCostMs, e.schedule),
     );
     if (roomy.length === 0) return false;
-    const places: Location[] = [this.config.depot];
-    for (const e of roomy) for (const l of e.schedule.loc) places.push(l);
     return attempts.some(
-      (a) => findBestInsertion(roomy, a.ir, this.legs.requestLegs(places, a.ir.pickup, a.ir.dropoff), this.config.cost).best !== null,
+      (a) => findBestInsertion(roomy, a.ir, legsFor(this.legs, roomy, a.ir), this.config.cost).best !== null,
     );
   }
 
@@ -916,15 +944,14 @@ export class Dispatcher {
       const reason: RejectionReason | null = status === 'charging' ? 'battery' : status === 'available' && !opt ? 'no-driver' : null;
       if (!reason) continue;
       const any: DriverOption = { kind: 'free', driverId: '?', availableFrom: -Infinity, latestEnd: Infinity };
-      const ctx = this.planContext(v, v.stops, any, now);
+      const ctx = this.planContext(v, v.stops, any, now, attempts[0]?.marginMs ?? 0);
       const full = reason === 'battery' ? { ...ctx, energy: { ...ctx.energy, availableKWh: Infinity } } : ctx;
       hypothetical.push({ entry: buildVehicleEntry(v.state.id, full, this.legCache.leg), reason });
     }
     if (hypothetical.length === 0) return null;
     for (const a of attempts) {
-      const places: Location[] = [this.config.depot];
-      for (const h of hypothetical) for (const l of h.entry.schedule.loc) places.push(l);
-      const res = findBestInsertion(hypothetical.map((h) => h.entry), a.ir, this.legs.requestLegs(places, a.ir.pickup, a.ir.dropoff), this.config.cost);
+      const entries = hypothetical.map((h) => h.entry);
+      const res = findBestInsertion(entries, a.ir, legsFor(this.legs, entries, a.ir), this.config.cost);
       if (res.best) return hypothetical.find((h) => h.entry.vehicleId === res.best!.vehicleId)!.reason;
     }
     return null;
@@ -932,7 +959,7 @@ export class Dispatcher {
 
   // ---------------------------------------------------------------- internals: plans
 
-  private entries(now: number, only?: readonly string[]): { entries: VehicleEntry[]; stage: Stage; unavailable: RejectionReason } {
+  private entries(now: number, only?: readonly string[], marginMs = 0): { entries: VehicleEntry[]; stage: Stage; unavailable: RejectionReason } {
     const entries: VehicleEntry[] = [];
     let stage: Stage = Stage.Feasible;
     let unavailable: RejectionReason = 'no-driver';
@@ -954,18 +981,19 @@ export class Dispatcher {
       const activation = opt.kind === 'free' ? this.config.cost.driverActivationMs : 0;
       const startTime = this.startTime(v, opt, now);
       const c = v.cache;
-      if (!c || c.version !== v.version || c.startTime !== startTime || c.latestEnd !== opt.latestEnd || c.activation !== activation) {
-        const ctx = this.planContext(v, v.stops, opt, now);
-        v.cache = { version: v.version, startTime, latestEnd: opt.latestEnd, activation, entry: buildVehicleEntry(v.state.id, ctx, this.legCache.leg, activation) };
+      if (!c || c.version !== v.version || c.startTime !== startTime || c.latestEnd !== opt.latestEnd || c.activation !== activation || c.margin !== marginMs) {
+        const ctx = this.planContext(v, v.stops, opt, now, marginMs);
+        v.cache = { version: v.version, startTime, latestEnd: opt.latestEnd, activation, margin: marginMs, entry: buildVehicleEntry(v.state.id, ctx, this.legCache.leg, activation) };
       }
       entries.push(v.cache!.entry);
     }
     return { entries, stage, unavailable };
   }
 
-  private planContext(v: VehicleRecord, stops: readonly PlanStop[], opt: DriverOption | null, now: number): PlanContext {
+  private planContext(v: VehicleRecord, stops: readonly PlanStop[], opt: DriverOption | null, now: number, marginMs = 0): PlanContext {
     const startTime = this.startTime(v, opt, now);
     return {
+      planningMarginMs: marginMs,
       seats: v.state.seats,
       wheelchairPlaces: v.state.wheelchairPlaces,
       start: { location: v.state.position, time: startTime },
@@ -978,7 +1006,8 @@ export class Dispatcher {
 
   private startTime(v: VehicleRecord, opt: DriverOption | null, now: number): number {
     // An idle bus (nothing committed) stands still: it can leave now at the earliest. A busy bus's divert point
-    // is as reported by the server (it may lie in the past while the bus drives the committed leg).
+    // is as reported by the server (it may lie in the past while the bus drives the committed leg); a bus
+    // standing at a stop is brought up to now before every decision (see catchUp).
     const idle = v.stops.length === 0 && v.onboard.length === 0;
     const t = idle ? Math.max(v.state.time, now) : v.state.time;
     // Nor can it move before its driver's shift starts.
@@ -1050,7 +1079,7 @@ export class Dispatcher {
   }
 
   /** Removes a request's stops; if that would pull a pickup earlier and lengthen a ride, pickups keep their times. */
-  private removeFromPlan(v: VehicleRecord, requestId: string, before = this.snapshotPlan(v)): void {
+  private removeFromPlan(v: VehicleRecord, requestId: string, before = this.snapshotPlan(v), keepDriver = false): void {
     const now = this.clock.now();
     const opt = this.driverOptionOf(v, now);
     const reduced = removeRequestStops(v.stops, requestId);
@@ -1065,7 +1094,7 @@ export class Dispatcher {
       }
     }
     v.stops = chosen;
-    this.releaseDriverIfIdle(v);
+    if (!keepDriver) this.releaseDriverIfIdle(v);
     this.touch(v);
   }
 
@@ -1086,8 +1115,25 @@ export class Dispatcher {
     this.emit('confirm', { requestId: b.id, vehicleId: b.vehicleId!, data: { window: b.promise.pickupWindow } });
   }
 
-  private expireOffers(): string[] {
+  /**
+   * Brings the state up to now before a decision. At a bus standing at a stop, pickups whose window has opened
+   * are pinned (the rider is waiting, the bus must not leave without them); a bus standing there without
+   * serving anybody (early for a window) can leave from now on, not from when it arrived. Lapsed offers expire.
+   */
+  private catchUp(): string[] {
     const now = this.clock.now();
+    for (const v of this.vehicles.values()) {
+      if (!v.standing || v.stops.length === 0) continue;
+      const pinned = pinDueStops(v.stops, v.state.position.id, now, this.config.dwell.fixedMs);
+      if (pinned !== v.stops) {
+        v.stops = pinned;
+        this.touch(v);
+      }
+      if (!v.stops[0].pinned && v.state.time < now) {
+        v.state = { ...v.state, time: now };
+        this.touch(v);
+      }
+    }
     const expired: string[] = [];
     for (const id of [...this.offered].sort()) {
       const b = this.bookingsById.get(id)!;

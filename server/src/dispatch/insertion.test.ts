@@ -5,11 +5,13 @@ import {
   estimateInsertion,
   findBestInsertion,
   generateInsertions,
+  insertionCost,
+  legsFor,
   Stage,
   type InsertionRequest,
 } from './insertion.ts';
 import { Legs } from './legs.ts';
-import { computeSchedule, findViolations, type PlanContext } from './schedule.ts';
+import { computeSchedule, findViolations, type PlanContext, type Schedule } from './schedule.ts';
 import { insertRequestStops } from './scheduler.ts';
 import { GridOracle, gridLoc } from './testing/grid.ts';
 import type { Location, OnboardRequest, PlanStop } from './types.ts';
@@ -99,6 +101,91 @@ describe('insertion generator (hand-built VehicleEntry cases)', () => {
     const e = buildVehicleEntry('v', ctx(stops, { onboard }), leg);
     expect(pairs(generateInsertions(e, { seats: 0, wheelchairs: 1 }))).toEqual([[2, 2], [2, 3], [3, 3]]);
     expect(pairs(generateInsertions(e, { seats: 1, wheelchairs: 0 })).length).toBe(10);
+  });
+});
+
+describe('pinned stops (the bus has arrived and serves them where it stands)', () => {
+  // The bus stands at (1, 0): it drops a off and waits for b's window there; c is planned afterwards.
+  const here = { location: gridLoc(1, 0), time: T0 };
+  const pinnedPlan = [
+    stop('dropoff', 'a', 1, 0, { pinned: true }),
+    stop('pickup', 'b', 1, 0, { pinned: true, earliest: T0 + 5 * MIN, latest: T0 + 15 * MIN }),
+    stop('pickup', 'c', 3, 0),
+    stop('dropoff', 'c', 4, 0),
+    stop('dropoff', 'b', 5, 0),
+  ];
+  const onboard: OnboardRequest[] = [{ requestId: 'a', pickedUpAt: T0 - 5 * MIN, seats: 1, wheelchairs: 0 }];
+
+  it('the generator offers no position before or inside the pinned prefix', () => {
+    const e = buildVehicleEntry('v', ctx(pinnedPlan, { start: here, onboard }), leg);
+    expect(e.pinned).toBe(2);
+    const candidates = pairs(generateInsertions(e, { seats: 1, wheelchairs: 0 }));
+    expect(candidates.every(([i]) => i >= 2)).toBe(true);
+    expect(candidates).toEqual([[2, 2], [2, 3], [2, 4], [2, 5], [3, 3], [3, 4], [3, 5], [4, 4], [4, 5], [5, 5]]);
+    // Without the pins the same plan would also offer the positions before a and b.
+    const free = buildVehicleEntry('v', ctx(pinnedPlan.map(({ pinned: _p, ...x }) => x), { start: here, onboard }), leg);
+    expect(pairs(generateInsertions(free, { seats: 1, wheelchairs: 0 }))[0]).toEqual([0, 0]);
+  });
+
+  it('only a pinned prefix counts: a pinned stop behind an unpinned one is a violation of the plan', () => {
+    const c = ctx(pinnedPlan, { start: here, onboard });
+    expect(findViolations(c, computeSchedule(c, leg))).toEqual([]);
+    const swapped = ctx([pinnedPlan[2], pinnedPlan[0], pinnedPlan[1], ...pinnedPlan.slice(3)], { start: here, onboard });
+    expect(findViolations(swapped, computeSchedule(swapped, leg)).map((v) => v.kind)).toContain('pinned');
+  });
+
+  it('a new pickup at the same place goes right after the pinned stops, with no driving', () => {
+    const e = buildVehicleEntry('v', ctx(pinnedPlan, { start: here, onboard }), leg);
+    const r = req(1, 0, 3, 0, { earliestPickup: T0, latestPickup: T0 + 20 * MIN });
+    const el = legs.requestLegs(e.schedule.loc, r.pickup, r.dropoff);
+    const est = estimateInsertion(e, r, el, 2, 2);
+    expect(est.fail).toBe(Stage.Feasible);
+    expect(est.pickupTime).toBe(e.schedule.departure[2]); // served in the next dwell at the place
+    expect(est.addedDistM).toBe(legs.distM(gridLoc(1, 0), gridLoc(3, 0)) - e.schedule.legM[3]);
+    const best = findBestInsertion([e], r, legs.requestLegs(e.schedule.loc, r.pickup, r.dropoff), {
+      vehicleTimeWeight: 1,
+      riderTimeWeight: 0.5,
+      otherRidersDelayWeight: 0.3,
+    }).best!;
+    expect(best.pickupIdx).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('planning margin (new insertions keep a margin before every latest time)', () => {
+  // One pickup at (3, 0) whose window ends `left` ms after its planned service start.
+  const planWith = (left: number) => {
+    const base = [stop('pickup', 'a', 3, 0), stop('dropoff', 'a', 4, 0)];
+    const ready = computeSchedule(ctx(base), leg).ready[1];
+    return [{ ...base[0], latest: ready + left }, base[1]];
+  };
+  const onTheWay = req(1, 0, 2, 0); // picked up and dropped on the way to a: pushes a by 75 s
+  const estimate = (left: number, margin: number, i: number, j: number) => {
+    const e = buildVehicleEntry('v', ctx(planWith(left), { planningMarginMs: margin }), leg);
+    return estimateInsertion(e, onTheWay, legs.requestLegs(e.schedule.loc, onTheWay.pickup, onTheWay.dropoff), i, j);
+  };
+
+  it('a push that eats into an existing stop’s margin is refused; without a margin it is taken', () => {
+    const hard = estimate(100_000, 0, 0, 0);
+    expect(hard.fail).toBe(Stage.Feasible);
+    expect(hard.pushDropoff).toBe(75_000); // within the 100 s left, not within the 40 s left after a 60 s margin
+    expect(estimate(100_000, 60_000, 0, 0).fail).toBe(Stage.Window);
+    expect(estimate(140_000, 60_000, 0, 0).fail).toBe(Stage.Feasible);
+    // Behind a's pickup nothing of a is pushed: the margin does not matter there.
+    expect(estimate(100_000, 60_000, 1, 1).fail).toBe(Stage.Feasible);
+  });
+
+  it('a stop already inside its margin is delayed no further, yet the plan is neither infeasible nor closed', () => {
+    const c = ctx(planWith(20_000), { planningMarginMs: 60_000 });
+    expect(findViolations(c, computeSchedule(c, leg))).toEqual([]);
+    expect(estimate(20_000, 60_000, 0, 0).fail).toBe(Stage.Window);
+    expect(estimate(20_000, 60_000, 1, 1).fail).toBe(Stage.Feasible);
+    expect(estimate(20_000, 60_000, 2, 2).fail).toBe(Stage.Feasible);
+  });
+
+  it('a stop that is already late stays late (the margin never loosens the hard promise)', () => {
+    expect(estimate(-5_000, 60_000, 1, 1).fail).toBe(Stage.Feasible);
+    const e = buildVehicleEntry('v', ctx(planWith(-5_000), { planningMarginMs: 60_000 }), leg);
+    expect(e.slackX[1] - e.cumWait[1]).toBe(-5_000);
   });
 });
 
@@ -205,8 +292,10 @@ function stopsOf(ir: InsertionRequest): [PlanStop, PlanStop] {
   ];
 }
 
+const W = { vehicleTimeWeight: 1, riderTimeWeight: 0.5, otherRidersDelayWeight: 0.3 };
+
 describe('O(1) estimator versus exact re-timing', () => {
-  it('is never optimistic, and its times and added vehicle time are exact', () => {
+  it('is never optimistic, and its times and added vehicle time are exact (also with a planning margin)', () => {
     let agreed = 0, conservative = 0;
     const fails: Record<number, number> = {};
     fc.assert(
@@ -220,6 +309,7 @@ describe('O(1) estimator versus exact re-timing', () => {
           latestEndMin: fc.option(fc.integer({ min: 20, max: 200 }), { nil: undefined }),
           kWh: fc.double({ min: 1, max: 40, noNaN: true }),
           onboardRide: fc.option(fc.record({ dx: coord, dy: coord, maxRideMin: fc.integer({ min: 5, max: 40 }) }), { nil: undefined }),
+          margin: fc.constantFrom(0, 0, 30_000, 60_000),
         }),
         fc.infiniteStream(fc.nat()),
         (existing, fresh, bus, picks) => {
@@ -251,7 +341,15 @@ describe('O(1) estimator versus exact re-timing', () => {
             if (options.length) stops = options[it.next().value % options.length];
           });
           const c: PlanContext = { ...base, stops };
-          const entry = buildVehicleEntry('v', c, leg);
+          const entry = buildVehicleEntry('v', { ...c, planningMarginMs: bus.margin }, leg);
+          // With a margin, a planned stop may be delayed up to its latest time − margin, never beyond its
+          // hard latest, and not at all once it is closer than that.
+          const bound = (k: number) => {
+            const hard = entry.schedule.latest[k];
+            return Math.min(hard, Math.max(entry.schedule.ready[k], hard - bus.margin));
+          };
+          const marginKept = (sch: Schedule, i: number, j: number) =>
+            stops.every((_, m) => sch.ready[m + 1 + (m >= i ? 1 : 0) + (m >= j ? 1 : 0)] <= bound(m + 1) + 1);
           const ir = toRequest('new', fresh);
           const [p, d] = stopsOf(ir);
           const rl = legs.requestLegs([...entry.schedule.loc, DEPOT], ir.pickup, ir.dropoff);
@@ -271,15 +369,21 @@ describe('O(1) estimator versus exact re-timing', () => {
             fails[est.fail] = (fails[est.fail] ?? 0) + 1;
             if (est.fail === Stage.Feasible) {
               expect(exactOk).toBe(true);
+              expect(marginKept(sch, i, j)).toBe(true);
               expect(est.pickupTime).toBe(sch.ready[i + 1]);
               expect(est.dropoffTime).toBe(sch.ready[j + 2]);
               expect(est.addedVehicleMs).toBe(sch.vehicleTimeMs - entry.schedule.vehicleTimeMs);
               expect(est.addedDistM).toBeCloseTo(sch.distanceM - entry.schedule.distanceM, 6);
               agreed++;
-            } else if (exactOk) {
+            } else if (exactOk && marginKept(sch, i, j)) {
               conservative++;
             }
           }
+          // The finder prunes waypoints by time (and fetches legs only for those): same choice as trying them all.
+          let bruteCost = Infinity;
+          for (const c of generateInsertions(entry, ir)) bruteCost = Math.min(bruteCost, insertionCost(entry, ir, estimateInsertion(entry, ir, rl, c.pickupIdx, c.dropoffIdx), W));
+          const found = findBestInsertion([entry], ir, legsFor(legs, [entry], ir), W).best;
+          expect(found?.cost ?? Infinity).toBe(bruteCost);
         },
       ),
       { numRuns: 300, seed: 42 },

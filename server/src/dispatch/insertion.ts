@@ -1,4 +1,4 @@
-import { QUAD, type Leg, type RequestLegs } from './legs.ts';
+import { QUAD, type Leg, type Legs, type RequestLegs } from './legs.ts';
 import type { Location, RejectionReason } from './types.ts';
 import type { VehicleEntry } from './vehicleEntry.ts';
 
@@ -30,9 +30,11 @@ export interface Insertion {
 }
 
 /**
- * Insertion generator: every (pickupIdx, dropoffIdx) with 0 ≤ i ≤ j ≤ n whose occupied edges i..j have room
+ * Insertion generator: every (pickupIdx, dropoffIdx) with p ≤ i ≤ j ≤ n whose occupied edges i..j have room
  * for the request in both capacity dimensions (seats, wheelchair places). An edge without room ends the
  * drop-off loop, since the request would have to ride across it for any later drop-off.
+ * p = `entry.pinned`: the stops the bus is serving where it stands come first. A new pickup at that same place
+ * goes right after them (i = p): no driving, served in the next dwell there.
  */
 export function generateInsertions(entry: VehicleEntry, req: Pick<InsertionRequest, 'seats' | 'wheelchairs'>): Insertion[] {
   const out: Insertion[] = [];
@@ -40,22 +42,27 @@ export function generateInsertions(entry: VehicleEntry, req: Pick<InsertionReque
   return out;
 }
 
-/** The same enumeration without allocating (the finder's hot path). */
+/**
+ * The same enumeration without allocating (the finder's hot path), optionally limited to pickups after
+ * waypoints ≤ iMax and drop-offs after waypoints ≤ jMax (see waypointRange).
+ */
 export function forEachInsertion(
   entry: VehicleEntry,
   req: Pick<InsertionRequest, 'seats' | 'wheelchairs'>,
   visit: (pickupIdx: number, dropoffIdx: number) => void,
+  iMax = entry.n,
+  jMax = entry.n,
 ): number {
   const { seats, wheelchairs } = entry.schedule;
   const capS = entry.ctx.seats - req.seats;
   const capW = entry.ctx.wheelchairPlaces - req.wheelchairs;
   if (capS < 0 || capW < 0) return 0;
   let count = 0;
-  for (let i = 0; i <= entry.n; i++) {
+  for (let i = entry.pinned; i <= iMax; i++) {
     if (seats[i] > capS || wheelchairs[i] > capW) continue;
     visit(i, i);
     count++;
-    for (let j = i + 1; j <= entry.n; j++) {
+    for (let j = i + 1; j <= jMax; j++) {
       if (seats[j] > capS || wheelchairs[j] > capW) break;
       visit(i, j);
       count++;
@@ -121,12 +128,54 @@ export interface EntryLegs {
   readonly depotD: number;
 }
 
-export function entryLegs(entry: VehicleEntry, legs: RequestLegs): EntryLegs {
+export function entryLegs(entry: VehicleEntry, legs: RequestLegs, range: WaypointRange = fullRange(entry)): EntryLegs {
   const loc = entry.schedule.loc;
-  const N = entry.n + 1;
-  const v = new Float64Array(N * QUAD);
-  for (let k = 0; k < N; k++) legs.copyInto(loc[k], v, k * QUAD);
+  const v = new Float64Array((entry.n + 1) * QUAD);
+  for (let k = range.first; k <= range.last; k++) legs.copyInto(loc[k], v, k * QUAD);
   return { v, pd: legs.pd, depotD: legs.fromD(entry.ctx.energy.depot).d };
+}
+
+/**
+ * The waypoints a request can use on a bus: pickups after waypoints pinned…iMax, drop-offs after waypoints up
+ * to jMax; legs are needed for waypoints first…last. Departures only grow along a plan, so a pickup after a
+ * waypoint left later than the latest pickup, or a drop-off after one left later than the latest possible
+ * drop-off (latest arrival, or latest pickup + boarding + max ride), cannot be on time: the pruning is exact.
+ * iMax < first: the bus cannot take the request at all.
+ */
+export interface WaypointRange {
+  readonly first: number;
+  readonly iMax: number;
+  readonly jMax: number;
+  readonly last: number;
+}
+
+export function waypointRange(entry: VehicleEntry, req: InsertionRequest): WaypointRange {
+  const D = entry.schedule.departure;
+  const dropBound = Math.min(req.latestArrival, req.latestPickup + req.pickupServiceMs + req.maxRideMs);
+  let jMax = entry.n;
+  while (jMax >= entry.pinned && D[jMax] > dropBound) jMax--;
+  let iMax = Math.min(jMax, entry.n);
+  while (iMax >= entry.pinned && D[iMax] > req.latestPickup) iMax--;
+  return { first: entry.pinned, iMax, jMax, last: Math.min(entry.n, jMax + 1) };
+}
+
+function fullRange(entry: VehicleEntry): WaypointRange {
+  return { first: 0, iMax: entry.n, jMax: entry.n, last: entry.n };
+}
+
+/**
+ * Legs to and from the request's pickup and drop-off for just the places the finder will read on these buses
+ * (see waypointRange), fetched in one batch.
+ */
+export function legsFor(legs: Legs, entries: readonly VehicleEntry[], req: InsertionRequest): RequestLegs {
+  const places: Location[] = [];
+  for (const e of entries) {
+    const r = waypointRange(e, req);
+    if (r.iMax < r.first) continue;
+    places.push(e.ctx.energy.depot);
+    for (let k = r.first; k <= r.last; k++) places.push(e.schedule.loc[k]);
+  }
+  return legs.requestLegs(places, req.pickup, req.dropoff);
 }
 
 /**
@@ -204,7 +253,9 @@ export function estimateInsertion(
   }
   out.addedVehicleMs = veh;
   out.addedDistM = dist;
-  if ((dist + depotDelta) * entry.kWhPerM > entry.energySlackKWh + 1e-9) return fail(out, Stage.Battery);
+  // No tolerance here (the exact check allows ENERGY_TOLERANCE_KWH): a plan accepted right at the edge must
+  // not turn into a violation through the rounding of later SoC reports.
+  if ((dist + depotDelta) * entry.kWhPerM > entry.energySlackKWh) return fail(out, Stage.Battery);
   out.riderMs = Math.max(0, bP - req.desiredPickup) + (bD - dP);
   return out;
 }
@@ -299,12 +350,16 @@ export function findBestInsertion(
       stage = maxStage(stage, Stage.StaticCapacity);
       continue;
     }
-    if (!couldReachInTime(e, req)) {
+    const range = waypointRange(e, req);
+    if (range.iMax < range.first) {
       stage = maxStage(stage, Stage.Window);
       continue;
     }
-    el = entryLegs(e, legs);
-    if (forEachInsertion(e, req, visit) === 0) stage = maxStage(stage, Stage.Load);
+    el = entryLegs(e, legs, range);
+    if (forEachInsertion(e, req, visit, range.iMax, range.jMax) === 0) {
+      // No room in the time range: capacity binds unless a later position (too late anyway) had room.
+      stage = maxStage(stage, forEachInsertion(e, req, () => {}) > 0 ? Stage.Window : Stage.Load);
+    }
   }
   if (!bestEntry) return { best: null, stage };
   const b: VehicleEntry = bestEntry;
@@ -312,11 +367,6 @@ export function findBestInsertion(
     best: { vehicleId: b.vehicleId, requestId: req.requestId, pickupIdx: bestI, dropoffIdx: bestJ, cost: bestCost, pickupTime: bestP, dropoffTime: bestD },
     stage: Stage.Feasible,
   };
-}
-
-/** Cheap necessary condition: the bus's plan starts early enough that some pickup could be on time. */
-function couldReachInTime(e: VehicleEntry, req: InsertionRequest): boolean {
-  return e.schedule.departure[0] <= req.latestPickup;
 }
 
 export function maxStage(a: Stage, b: Stage): Stage {

@@ -33,6 +33,24 @@ describe('re-optimisation', () => {
     expect(ex.served).toHaveLength(2);
   });
 
+  it('does not take a rider away from the bus standing at their pickup', () => {
+    // The same situation, but b-a has already arrived at r1's pickup: r1 stays with it (and first in its plan).
+    const fleet = [bus('b-a', 3, 0, { seats: 8 }), bus('b-b', 0, 0, { seats: 12 })];
+    const { d, clock } = makeDispatcher({ vehicles: fleet });
+    const r1 = d.request({ pickup: gridLoc(5, 0), dropoff: gridLoc(10, 0), passengers: 2 });
+    const r2 = d.request({ pickup: gridLoc(0, 0), dropoff: gridLoc(10, 0), passengers: 7 });
+    if (r1.kind !== 'offer' || r2.kind !== 'offer') throw new Error('expected offers');
+    d.confirm(r1.offerId);
+    d.confirm(r2.offerId);
+    clock.set(T0 + 2 * MIN);
+    d.vehicleArrived('b-a');
+    const res = d.reoptimise();
+    expect(res.moves.filter((m) => m.requestIds.includes(r1.requestId))).toEqual([]);
+    expect(d.booking(r1.requestId)!.vehicleId).toBe('b-a');
+    expect(d.plan('b-a')!.stops[0]).toMatchObject({ kind: 'pickup', requestId: r1.requestId });
+    expect(d.audit()).toEqual([]);
+  });
+
   it('on a busy random morning of pre-bookings it measurably lowers total vehicle time, never breaking a promise', () => {
     let before = 0, after = 0;
     for (const seed of [1, 2, 3]) {

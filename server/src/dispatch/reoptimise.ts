@@ -1,8 +1,8 @@
 import type { Rng } from '../core/rng.ts';
-import { findBestInsertion, type CostWeights, type InsertionRequest } from './insertion.ts';
+import { findBestInsertion, legsFor, type CostWeights, type InsertionRequest } from './insertion.ts';
 import type { Legs } from './legs.ts';
 import { computeSchedule, findViolations, type LegFn, type PlanContext, type Schedule } from './schedule.ts';
-import { clearHolds, holdPickups, insertRequestStops, moveStop, removeRequestStops } from './scheduler.ts';
+import { clearHolds, holdPickups, insertRequestStops, moveStop, pinnedCount, removeRequestStops } from './scheduler.ts';
 import type { Location, PlanStop } from './types.ts';
 import { buildVehicleEntry, type VehicleEntry } from './vehicleEntry.ts';
 
@@ -15,6 +15,8 @@ import { buildVehicleEntry, type VehicleEntry } from './vehicleEntry.ts';
  * - release holds left behind by removals when the plan stays feasible without them.
  * Every candidate plan is re-timed exactly and checked against every constraint (each confirmed promise is a
  * constraint on the stops); a move is accepted only when it lowers total vehicle time (driving + dwell).
+ * Stops pinned by the bus's arrival (PlanStop.pinned) never move: their requests are not relocated or
+ * exchanged, reorders leave the pinned prefix alone, and insertions go after it.
  */
 export interface SearchHost {
   /** Buses the search may touch (driver assigned or reserved), sorted by id. */
@@ -120,12 +122,7 @@ export function localSearch(host: SearchHost, opts: LocalSearchOptions): Reoptim
     return { pickup, dropoff };
   };
   const bestInto = (entries: VehicleEntry[], ir: InsertionRequest) => {
-    const places: Location[] = [];
-    for (const e of entries) {
-      for (const l of e.schedule.loc) places.push(l);
-      places.push(e.ctx.energy.depot);
-    }
-    return findBestInsertion(entries, ir, host.legs.requestLegs(places, ir.pickup, ir.dropoff), VEHICLE_TIME_ONLY).best;
+    return findBestInsertion(entries, ir, legsFor(host.legs, entries, ir), VEHICLE_TIME_ONLY).best;
   };
   const total = () => host.vehicleIds.reduce((s, v) => s + current(v).sch.vehicleTimeMs, 0);
   const before = total();
@@ -184,7 +181,7 @@ export function localSearch(host: SearchHost, opts: LocalSearchOptions): Reoptim
   const movable = (): Array<{ id: string; vid: string }> => {
     const out: Array<{ id: string; vid: string }> = [];
     for (const vid of host.vehicleIds) {
-      for (const s of host.stops(vid)) if (s.kind === 'pickup' && irOf(s.requestId)) out.push({ id: s.requestId, vid });
+      for (const s of host.stops(vid)) if (s.kind === 'pickup' && !s.pinned && irOf(s.requestId)) out.push({ id: s.requestId, vid });
     }
     out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return host.rng.shuffle(out);
@@ -243,7 +240,7 @@ export function localSearch(host: SearchHost, opts: LocalSearchOptions): Reoptim
       for (const bv of nearestBuses(aPickup, EXCHANGE_NEIGHBOURS, aFrom)) {
         if (bv === aFrom) continue;
         for (const st of host.stops(bv)) {
-          if (st.kind !== 'pickup' || !irOf(st.requestId)) continue;
+          if (st.kind !== 'pickup' || st.pinned || !irOf(st.requestId)) continue;
           const dy = st.location.lat - aPickup.lat, dx = (st.location.lon - aPickup.lon) * cos;
           others.push({ id: st.requestId, vid: bv, d: dx * dx + dy * dy });
         }
@@ -287,9 +284,10 @@ export function localSearch(host: SearchHost, opts: LocalSearchOptions): Reoptim
     // Reorder single stops within each plan (best improving position per stop).
     for (const vid of host.vehicleIds) {
       let cur = current(vid);
-      for (let s = 0; s < cur.stops.length; s++) {
+      const fixed = pinnedCount(cur.stops);
+      for (let s = fixed; s < cur.stops.length; s++) {
         let best: Timed | null = null;
-        for (let p = 0; p < cur.stops.length; p++) {
+        for (let p = fixed; p < cur.stops.length; p++) {
           if (p === s) continue;
           const cand = moveStop(cur.stops, s, p);
           if (!precedenceOk(cand)) continue;

@@ -21,6 +21,12 @@ export interface PlanContext {
   readonly latestEnd: number;
   /** Energy that may be used: SoC·capacity − reserve; consumption per metre; depot to reach at the end. */
   readonly energy: { readonly availableKWh: number; readonly kWhPerM: number; readonly depot: Location };
+  /**
+   * Planning margin (ms) that insertions of NEW requests must leave before every stop's latest time (see
+   * `promises.planningMarginMs`). Only the insertion estimator reads it; the exact checks here judge the hard
+   * promises, so a plan that is already inside its margin is late for nobody.
+   */
+  readonly planningMarginMs?: number;
 }
 
 export interface RideInfo {
@@ -56,7 +62,7 @@ export interface Schedule {
   readonly endTime: number;
 }
 
-export type ViolationKind = 'capacity' | 'late' | 'early' | 'ride' | 'precedence' | 'driver' | 'battery' | 'unreachable';
+export type ViolationKind = 'capacity' | 'late' | 'early' | 'ride' | 'precedence' | 'pinned' | 'driver' | 'battery' | 'unreachable';
 export interface Violation {
   readonly kind: ViolationKind;
   readonly index: number;
@@ -152,6 +158,9 @@ export function computeSchedule(ctx: PlanContext, leg: LegFn): Schedule {
   };
 }
 
+/** Floating-point slack of the battery check (1 Wh): SoC reports after each leg round differently from the plan. */
+export const ENERGY_TOLERANCE_KWH = 1e-3;
+
 /** Every broken constraint of a plan (empty = feasible). Time comparisons allow 1 ms for rounding. */
 export function findViolations(ctx: PlanContext, sch: Schedule): Violation[] {
   const out: Violation[] = [];
@@ -164,6 +173,10 @@ export function findViolations(ctx: PlanContext, sch: Schedule): Violation[] {
     if (!Number.isFinite(sch.legMs[k])) out.push({ kind: 'unreachable', index: k, requestId: id });
     if (sch.ready[k] > sch.latest[k] + 1) out.push({ kind: 'late', index: k, requestId: id, by: sch.ready[k] - sch.latest[k] });
     if (sch.ready[k] < sch.earliest[k] - 1) out.push({ kind: 'early', index: k, requestId: id });
+  }
+  // Stops the bus is serving where it stands come first (see PlanStop.pinned).
+  for (let k = 1; k < n; k++) {
+    if (ctx.stops[k].pinned && !ctx.stops[k - 1].pinned) out.push({ kind: 'pinned', index: k + 1, requestId: ctx.stops[k].requestId });
   }
   const seen = new Set<string>();
   const onboard = new Set(ctx.onboard.map((o) => o.requestId));
@@ -184,7 +197,7 @@ export function findViolations(ctx: PlanContext, sch: Schedule): Violation[] {
   }
   if (n > 0) {
     if (sch.endTime > ctx.latestEnd + 1) out.push({ kind: 'driver', index: n, by: sch.endTime - ctx.latestEnd });
-    if (sch.energyKWh > ctx.energy.availableKWh + 1e-9) out.push({ kind: 'battery', index: n, by: sch.energyKWh - ctx.energy.availableKWh });
+    if (sch.energyKWh > ctx.energy.availableKWh + ENERGY_TOLERANCE_KWH) out.push({ kind: 'battery', index: n, by: sch.energyKWh - ctx.energy.availableKWh });
   }
   return out;
 }

@@ -56,3 +56,34 @@ export function clearHolds(stops: readonly PlanStop[]): PlanStop[] {
     return rest;
   });
 }
+
+/** Length of the pinned prefix: the stops the bus is serving where it stands (PlanStop.pinned). */
+export function pinnedCount(stops: readonly PlanStop[]): number {
+  let k = 0;
+  while (k < stops.length && stops[k].pinned) k++;
+  return k;
+}
+
+/**
+ * A stop a bus standing at `placeId` serves now: a rider alighting there, or a rider whose pickup window opens
+ * within `dueMs` of `now` (they are waiting at the stop).
+ */
+export function isDue(s: PlanStop, placeId: PlanStop['location']['id'], now: number, dueMs: number): boolean {
+  return s.location.id === placeId && (s.kind === 'dropoff' || (s.earliest ?? -Infinity) <= now + dueMs);
+}
+
+/**
+ * Pins the stops at the head of the plan that a bus standing at `placeId` serves now (see isDue). A pickup
+ * whose window opens later ends the prefix: the bus may still leave and come back for it in time.
+ */
+export function pinDueStops(stops: readonly PlanStop[], placeId: PlanStop['location']['id'], now: number, dueMs: number): PlanStop[] {
+  let out: PlanStop[] | null = null;
+  for (let k = 0; k < stops.length; k++) {
+    const s = stops[k];
+    if (s.pinned && s.location.id === placeId) continue;
+    if (!isDue(s, placeId, now, dueMs)) break;
+    out ??= stops.slice();
+    out[k] = { ...s, pinned: true };
+  }
+  return out ?? (stops as PlanStop[]);
+}

@@ -87,6 +87,13 @@ export interface PlanStop {
    * and lengthen somebody's ride behind a waiting stop (keeps the old, proven-feasible timing).
    */
   readonly hold?: number;
+  /**
+   * The bus stands at this stop's place and serves it now: a rider alighting, or a rider whose pickup window
+   * has opened (set by `vehicleArrived`, and later while the bus stands there when the window opens). Pinned
+   * stops stay first in the plan until served, cancelled or given up as a no-show: nothing is inserted before
+   * them and nothing moves them (the bus would otherwise drive off without its waiting rider).
+   */
+  readonly pinned?: boolean;
 }
 
 /** A request already on board: its drop-off is in the plan, its pickup is history. */

@@ -1,4 +1,5 @@
 import { computeSchedule, type LegFn, type PlanContext, type Schedule } from './schedule.ts';
+import { pinnedCount } from './scheduler.ts';
 import type { Waypoint } from './types.ts';
 
 /**
@@ -13,6 +14,10 @@ import type { Waypoint } from './types.ts';
  * - Ride times. A detour inserted on edge e (waypoint e → e+1) lengthens at most the rides of requests on
  *   board on e, by at most the delay it causes; `rideSlack[i·(n+1)+j]` = min remaining ride slack of the
  *   requests on board on both edges i and j (picked up at ≤ i, dropped at > j).
+ * - Planning margin m (`ctx.planningMarginMs`): a stop's latest time counts as latest − m, but never earlier
+ *   than its planned service start (a stop already inside its margin just takes no further delay, it does not
+ *   make the plan infeasible) and never later than the hard latest (a late stop stays late).
+ * - Pinned prefix: the first `pinned` stops are being served where the bus stands; candidates start after them.
  */
 export interface VehicleEntry {
   readonly vehicleId: string;
@@ -21,6 +26,8 @@ export interface VehicleEntry {
   /** start, stops…, end */
   readonly waypoints: readonly Waypoint[];
   readonly n: number;
+  /** Leading stops pinned by `vehicleArrived` (PlanStop.pinned): no insertion before waypoint `pinned`. */
+  readonly pinned: number;
   readonly cumWait: Float64Array;
   readonly slackX: Float64Array;
   /** [k] = min over stops m ≥ k of slackX[m] (k = 1..n+1; [n+1] = Infinity). */
@@ -53,10 +60,14 @@ export function buildVehicleEntry(
   const N = n + 1;
   const cumWait = new Float64Array(N);
   const slackX = new Float64Array(N + 1);
+  const margin = ctx.planningMarginMs ?? 0;
   for (let k = 1; k <= n; k++) {
     cumWait[k] = cumWait[k - 1] + (sch.ready[k] - sch.arrival[k]);
-    slackX[k] = cumWait[k] + sch.latest[k] - sch.ready[k];
+    const hard = sch.latest[k];
+    const latest = margin > 0 ? Math.min(hard, Math.max(sch.ready[k], hard - margin)) : hard;
+    slackX[k] = cumWait[k] + latest - sch.ready[k];
   }
+  const pinned = pinnedCount(ctx.stops);
   slackX[0] = Infinity;
   const suffixMinX = new Float64Array(N + 1);
   suffixMinX[N] = Infinity;
@@ -129,6 +140,7 @@ export function buildVehicleEntry(
     schedule: sch,
     waypoints,
     n,
+    pinned,
     cumWait,
     slackX,
     suffixMinX,

@@ -10,14 +10,27 @@ import type { Location } from '../dispatch/types.ts';
  */
 export class RoadOracle implements TravelTimeOracle {
   private readonly phantoms = new Map<string, Phantom>();
-  /** from → to → [seconds, metres]; the dispatcher asks for the same legs again and again (nested maps: no key strings) */
-  private pairs = new Map<string, Map<string, readonly [number, number]>>();
-  private pairCount = 0;
+  /**
+   * Memo of legs, from → to → (seconds, metres): the dispatcher asks for the same legs again and again. Two
+   * generations: when the current one is full it becomes the old one and a new one starts; a hit in the old one
+   * moves the cell over. Legs in use (plan stops ↔ hubs) survive, and no request pays for a wholesale reset.
+   */
+  private cur: MemoGeneration;
+  private old: MemoGeneration | null = null;
+  /**
+   * How often each place has been a row / a column of a matrix (bounded). Matrix cells are memoised only
+   * between places seen in that role before: a door asked for once (most new requests' pickups and drop-offs)
+   * does not churn the memo or the garbage collector; hubs and plan stops, asked for again and again, are kept.
+   */
+  private readonly seenFrom = new Map<string, number>();
+  private readonly seenTo = new Map<string, number>();
   private closedVersion = '';
   constructor(
     readonly engine: RoutingEngine,
     private readonly maxCached = 20_000,
-  ) {}
+  ) {
+    this.cur = new MemoGeneration(maxCached * 4);
+  }
 
   /** Snaps a coordinate and returns the Location the dispatcher should use (throws SnapError off-road). */
   locate(lat: number, lon: number): Location {
@@ -47,48 +60,55 @@ export class RoadOracle implements TravelTimeOracle {
     const closed = this.engine.closedSegments();
     const closedKey = closed.length ? closed.join(',') : '';
     if (closedKey !== this.closedVersion) {
-      this.pairs = new Map();
-      this.pairCount = 0;
+      this.cur = new MemoGeneration(this.maxCached * 4);
+      this.old = null;
       this.closedVersion = closedKey;
     }
   }
 
-  private memo(from: string, to: string): readonly [number, number] | undefined {
-    return this.pairs.get(from)?.get(to);
+  private seenAgain(seen: Map<string, number>, id: string): boolean {
+    const n = (seen.get(id) ?? 0) + 1;
+    if (n === 1 && seen.size >= this.maxCached * 4) seen.clear();
+    seen.set(id, n);
+    return n > 1;
   }
 
-  private store(from: string, to: string, v: readonly [number, number]): void {
-    if (this.pairCount >= this.maxCached * 4) {
-      this.pairs = new Map(); // crude but bounded: start over rather than track recency per cell
-      this.pairCount = 0;
+  /** Index of the cell in the current generation (revived from the old one if need be), or -1. */
+  private find(from: string, to: string, oldGen = this.old, oldRow = oldGen?.rows.get(from)): number {
+    const k = this.cur.rows.get(from)?.get(to);
+    if (k !== undefined) return k;
+    const o = oldRow?.get(to);
+    return o === undefined ? -1 : this.store(from, to, oldGen!.sec[o], oldGen!.m[o]);
+  }
+
+  private store(from: string, to: string, sec: number, m: number): number {
+    if (this.cur.full) {
+      this.old = this.cur;
+      this.cur = new MemoGeneration(this.maxCached * 4);
     }
-    let row = this.pairs.get(from);
-    if (!row) this.pairs.set(from, (row = new Map()));
-    if (!row.has(to)) this.pairCount++;
-    row.set(to, v);
+    return this.cur.add(from, to, sec, m);
   }
 
-  private pair(from: Location, to: Location): readonly [number, number] {
+  private cell(from: Location, to: Location): number {
     this.checkClosures();
     const f = String(from.id), t = String(to.id);
-    let v = this.memo(f, t);
-    if (!v) {
-      // duration and distance of the fastest path, without unpacking it
-      const c = this.engine.cost(this.phantomOf(from), this.phantomOf(to));
-      v = c ? [c.duration / 1000, c.distance] : [Infinity, Infinity];
-      this.store(f, t, v);
-    }
-    return v;
+    const k = this.find(f, t);
+    if (k >= 0) return k;
+    // duration and distance of the fastest path, without unpacking it
+    const c = this.engine.cost(this.phantomOf(from), this.phantomOf(to));
+    return c ? this.store(f, t, c.duration / 1000, c.distance) : this.store(f, t, Infinity, Infinity);
   }
 
   time(from: Location, to: Location): number {
     if (from.id === to.id) return 0;
-    return this.pair(from, to)[0];
+    const k = this.cell(from, to); // first: finding the cell may start a new generation
+    return this.cur.sec[k];
   }
 
   distance(from: Location, to: Location): number {
     if (from.id === to.id) return 0;
-    return this.pair(from, to)[1];
+    const k = this.cell(from, to);
+    return this.cur.m[k];
   }
 
   /**
@@ -106,11 +126,13 @@ export class RoadOracle implements TravelTimeOracle {
       distances.push(dBuf.subarray(i * n, (i + 1) * n));
     }
     const toIds = tos.map((l) => String(l.id));
+    const fromHot = froms.map((l) => this.seenAgain(this.seenFrom, String(l.id)));
+    const toHot = toIds.map((id) => this.seenAgain(this.seenTo, id));
     const missRows: number[] = [];
     const missCols = new Set<number>();
     for (let i = 0; i < froms.length; i++) {
       const f = String(froms[i].id);
-      const row = this.pairs.get(f);
+      const oldGen = this.old, oldRow = oldGen?.rows.get(f);
       let missing = false;
       for (let j = 0; j < tos.length; j++) {
         if (f === toIds[j]) {
@@ -118,10 +140,10 @@ export class RoadOracle implements TravelTimeOracle {
           distances[i][j] = 0;
           continue;
         }
-        const v = row?.get(toIds[j]);
-        if (v) {
-          times[i][j] = v[0];
-          distances[i][j] = v[1];
+        const k = this.find(f, toIds[j], oldGen, oldRow);
+        if (k >= 0) {
+          times[i][j] = this.cur.sec[k];
+          distances[i][j] = this.cur.m[k];
         } else {
           missing = true;
           missCols.add(j);
@@ -137,13 +159,36 @@ export class RoadOracle implements TravelTimeOracle {
         cols.forEach((j, b) => {
           if (!Number.isNaN(times[i][j])) return;
           const c = a * cols.length + b;
-          const v = [m.duration[c] / 1000, m.distance[c]] as const;
-          this.store(f, toIds[j], v);
-          times[i][j] = v[0];
-          distances[i][j] = v[1];
+          times[i][j] = m.duration[c] / 1000;
+          distances[i][j] = m.distance[c];
+          if (fromHot[i] && toHot[j]) this.store(f, toIds[j], times[i][j], distances[i][j]);
         });
       });
     }
     return { times, distances };
+  }
+}
+
+/** One generation of the leg memo: rows of cell indices, the cells packed in typed arrays (no object per leg). */
+class MemoGeneration {
+  readonly rows = new Map<string, Map<string, number>>();
+  readonly sec: Float64Array;
+  readonly m: Float64Array;
+  private size = 0;
+  constructor(readonly capacity: number) {
+    this.sec = new Float64Array(capacity);
+    this.m = new Float64Array(capacity);
+  }
+  get full(): boolean {
+    return this.size >= this.capacity;
+  }
+  add(from: string, to: string, sec: number, m: number): number {
+    let row = this.rows.get(from);
+    if (!row) this.rows.set(from, (row = new Map()));
+    let k = row.get(to);
+    if (k === undefined) row.set(to, (k = this.size++));
+    this.sec[k] = sec;
+    this.m[k] = m;
+    return k;
   }
 }
