@@ -4,8 +4,8 @@ import type { ContractionHierarchy } from './contract.ts';
 import { IndexedHeap } from './heap.ts';
 
 /**
- * Bidirectional CH query and many-to-many (bucket) matrices. One instance per thread of use: it reuses its
- * arrays between queries, so a query allocates almost nothing.
+ * Bidirectional CH query and many-to-many matrices from cached search spaces. One instance per thread of use:
+ * it reuses its arrays between queries, so a query allocates almost nothing.
  */
 export class CHQuery {
   private readonly fHeap: IndexedHeap;
@@ -16,6 +16,11 @@ export class CHQuery {
   private readonly bParent: Int32Array;
   private readonly fTouched: number[] = [];
   private readonly bTouched: number[] = [];
+  /** side labels: duration and length of the path that gave each node its weight */
+  private readonly fDur: Float64Array;
+  private readonly fLen: Float64Array;
+  private readonly bDur: Float64Array;
+  private readonly bLen: Float64Array;
 
   constructor(private readonly ch: ContractionHierarchy) {
     const n = ch.numNodes;
@@ -25,6 +30,10 @@ export class CHQuery {
     this.bDist = new Float64Array(n).fill(Infinity);
     this.fParent = new Int32Array(n).fill(-1);
     this.bParent = new Int32Array(n).fill(-1);
+    this.fDur = new Float64Array(n);
+    this.fLen = new Float64Array(n);
+    this.bDur = new Float64Array(n);
+    this.bLen = new Float64Array(n);
   }
 
   private reset(): void {
@@ -42,79 +51,85 @@ export class CHQuery {
     this.bHeap.clear();
   }
 
-  private seed(seeds: Seed[], dist: Float64Array, heap: IndexedHeap, touched: number[]): void {
+  /** Seeds one direction: the seed's offset is its key; its duration and length start the side labels. */
+  private seed(seeds: Seed[], fwd: boolean): void {
+    const dist = fwd ? this.fDist : this.bDist, heap = fwd ? this.fHeap : this.bHeap, touched = fwd ? this.fTouched : this.bTouched;
+    const dur = fwd ? this.fDur : this.bDur, len = fwd ? this.fLen : this.bLen;
     for (const s of seeds) {
       if (s.offset < dist[s.ebn]) {
         if (dist[s.ebn] === Infinity) touched.push(s.ebn);
         dist[s.ebn] = s.offset;
+        dur[s.ebn] = s.dur;
+        len[s.ebn] = s.len;
         heap.push(s.ebn, s.offset);
       }
     }
   }
 
-  route(p: SearchProblem): PathResult {
+  /**
+   * Settles `u` in one direction (forward on `up` arcs, backward on `down` arcs): relaxes its arcs, carrying
+   * parent, duration and length with the weight, and reports each improved node the other side has reached.
+   */
+  private relax(u: number, fwd: boolean, reached: (v: number) => void): void {
     const ch = this.ch;
+    const dist = fwd ? this.fDist : this.bDist, other = fwd ? this.bDist : this.fDist;
+    const heap = fwd ? this.fHeap : this.bHeap, touched = fwd ? this.fTouched : this.bTouched, parent = fwd ? this.fParent : this.bParent;
+    const dur = fwd ? this.fDur : this.bDur, len = fwd ? this.fLen : this.bLen;
+    const first = fwd ? ch.upFirst : ch.downFirst, head = fwd ? ch.upHead : ch.downHead, weight = fwd ? ch.upWeight : ch.downWeight;
+    const adur = fwd ? ch.upDur : ch.downDur, alen = fwd ? ch.upLen : ch.downLen;
+    const du = dist[u];
+    for (let k = first[u]; k < first[u + 1]; k++) {
+      const v = head[k];
+      const nd = du + weight[k];
+      if (nd < dist[v]) {
+        if (dist[v] === Infinity) touched.push(v);
+        dist[v] = nd;
+        parent[v] = u;
+        dur[v] = dur[u] + adur[k];
+        len[v] = len[u] + alen[k];
+        heap.push(v, nd);
+        if (other[v] < Infinity) reached(v);
+      }
+    }
+  }
+
+  /**
+   * Bidirectional up-down search shared by `route` and `cost`: the best meeting node (-1 when the same-EBN direct
+   * answer is best) and its weight. The labels of the meeting node hold the duration and length of that path.
+   */
+  private meet(p: SearchProblem): { weight: number; node: number } {
     this.reset();
-    const { fDist, bDist, fHeap, bHeap, fParent, bParent } = this;
-    this.seed(p.sources, fDist, fHeap, this.fTouched);
-    this.seed(p.targets, bDist, bHeap, this.bTouched);
+    const { fDist, bDist, fHeap, bHeap } = this;
+    this.seed(p.sources, true);
+    this.seed(p.targets, false);
     // Target offsets can be negative (the phantom lies before the end of its EBN), so a direction may stop only
     // when its smallest key plus the other side's smallest possible offset cannot beat the best meeting.
     let fMin = Infinity, bMin = Infinity;
     for (const s of p.sources) fMin = Math.min(fMin, s.offset);
     for (const t of p.targets) bMin = Math.min(bMin, t.offset);
-    let best = p.direct, meet = -1;
-    for (const s of p.sources) {
-      const v = s.ebn;
-      if (bDist[v] + fDist[v] < best) {
-        best = bDist[v] + fDist[v];
-        meet = v;
+    let best = p.direct, node = -1;
+    const consider = (v: number) => {
+      const total = fDist[v] + bDist[v];
+      if (total < best) {
+        best = total;
+        node = v;
       }
-    }
+    };
+    for (const s of p.sources) consider(s.ebn);
     // Alternate directions; each stops once its smallest key cannot improve the best meeting.
     for (;;) {
       const fGo = fHeap.length > 0 && fHeap.minKey() + bMin < best;
       const bGo = bHeap.length > 0 && bHeap.minKey() + fMin < best;
       if (!fGo && !bGo) break;
       const forward = fGo && (!bGo || fHeap.minKey() <= bHeap.minKey());
-      if (forward) {
-        const u = fHeap.pop();
-        const du = fDist[u];
-        for (let k = ch.upFirst[u]; k < ch.upFirst[u + 1]; k++) {
-          const v = ch.upHead[k];
-          const nd = du + ch.upWeight[k];
-          if (nd < fDist[v]) {
-            if (fDist[v] === Infinity) this.fTouched.push(v);
-            fDist[v] = nd;
-            fParent[v] = u;
-            fHeap.push(v, nd);
-            const total = nd + bDist[v];
-            if (total < best) {
-              best = total;
-              meet = v;
-            }
-          }
-        }
-      } else {
-        const u = bHeap.pop();
-        const du = bDist[u];
-        for (let k = ch.downFirst[u]; k < ch.downFirst[u + 1]; k++) {
-          const v = ch.downHead[k];
-          const nd = du + ch.downWeight[k];
-          if (nd < bDist[v]) {
-            if (bDist[v] === Infinity) this.bTouched.push(v);
-            bDist[v] = nd;
-            bParent[v] = u;
-            bHeap.push(v, nd);
-            const total = nd + fDist[v];
-            if (total < best) {
-              best = total;
-              meet = v;
-            }
-          }
-        }
-      }
+      this.relax((forward ? fHeap : bHeap).pop(), forward, consider);
     }
+    return { weight: best, node };
+  }
+
+  route(p: SearchProblem): PathResult {
+    const { weight: best, node: meet } = this.meet(p);
+    const { fParent, bParent } = this;
     if (best === Infinity) return { weight: Infinity, path: [] };
     if (meet < 0) return { weight: best, path: [p.directEbn] };
     // CH path: sources … meet … targets, then unpack every shortcut into original EBN arcs
@@ -137,91 +152,12 @@ export class CHQuery {
    * carried as side labels. What the dispatcher asks thousands of times.
    */
   cost(p: SearchProblem): { weight: number; duration: number; length: number } {
-    const ch = this.ch;
-    this.reset();
-    const { fDist, bDist, fHeap, bHeap } = this;
-    const fDur = (this.fDur ??= new Float64Array(ch.numNodes));
-    const fLen = (this.fLen ??= new Float64Array(ch.numNodes));
-    const bDur = (this.bDur ??= new Float64Array(ch.numNodes));
-    const bLen = (this.bLen ??= new Float64Array(ch.numNodes));
-    let fMin = Infinity, bMin = Infinity;
-    for (const s of p.sources) {
-      fMin = Math.min(fMin, s.offset);
-      if (s.offset < fDist[s.ebn]) {
-        if (fDist[s.ebn] === Infinity) this.fTouched.push(s.ebn);
-        fDist[s.ebn] = s.offset;
-        fDur[s.ebn] = s.dur;
-        fLen[s.ebn] = s.len;
-        fHeap.push(s.ebn, s.offset);
-      }
-    }
-    for (const t of p.targets) {
-      bMin = Math.min(bMin, t.offset);
-      if (t.offset < bDist[t.ebn]) {
-        if (bDist[t.ebn] === Infinity) this.bTouched.push(t.ebn);
-        bDist[t.ebn] = t.offset;
-        bDur[t.ebn] = t.dur;
-        bLen[t.ebn] = t.len;
-        bHeap.push(t.ebn, t.offset);
-      }
-    }
-    let best = p.direct, bestDur = Infinity, bestLen = Infinity;
-    if (p.direct < Infinity) {
-      const s = p.sources.find((x) => x.ebn === p.directEbn)!, t = p.targets.find((x) => x.ebn === p.directEbn)!;
-      bestDur = s.dur + t.dur;
-      bestLen = s.len + t.len;
-    }
-    const meetAt = (v: number) => {
-      const total = fDist[v] + bDist[v];
-      if (total < best) {
-        best = total;
-        bestDur = fDur[v] + bDur[v];
-        bestLen = fLen[v] + bLen[v];
-      }
-    };
-    for (const s of p.sources) meetAt(s.ebn);
-    for (;;) {
-      const fGo = fHeap.length > 0 && fHeap.minKey() + bMin < best;
-      const bGo = bHeap.length > 0 && bHeap.minKey() + fMin < best;
-      if (!fGo && !bGo) break;
-      if (fGo && (!bGo || fHeap.minKey() <= bHeap.minKey())) {
-        const u = fHeap.pop();
-        const du = fDist[u];
-        for (let k = ch.upFirst[u]; k < ch.upFirst[u + 1]; k++) {
-          const v = ch.upHead[k];
-          const nd = du + ch.upWeight[k];
-          if (nd < fDist[v]) {
-            if (fDist[v] === Infinity) this.fTouched.push(v);
-            fDist[v] = nd;
-            fDur[v] = fDur[u] + ch.upDur[k];
-            fLen[v] = fLen[u] + ch.upLen[k];
-            fHeap.push(v, nd);
-            if (bDist[v] < Infinity) meetAt(v);
-          }
-        }
-      } else {
-        const u = bHeap.pop();
-        const du = bDist[u];
-        for (let k = ch.downFirst[u]; k < ch.downFirst[u + 1]; k++) {
-          const v = ch.downHead[k];
-          const nd = du + ch.downWeight[k];
-          if (nd < bDist[v]) {
-            if (bDist[v] === Infinity) this.bTouched.push(v);
-            bDist[v] = nd;
-            bDur[v] = bDur[u] + ch.downDur[k];
-            bLen[v] = bLen[u] + ch.downLen[k];
-            bHeap.push(v, nd);
-            if (fDist[v] < Infinity) meetAt(v);
-          }
-        }
-      }
-    }
-    return { weight: best, duration: bestDur, length: bestLen };
+    const { weight, node } = this.meet(p);
+    if (node >= 0) return { weight, duration: this.fDur[node] + this.bDur[node], length: this.fLen[node] + this.bLen[node] };
+    if (weight === Infinity) return { weight, duration: Infinity, length: Infinity };
+    const s = p.sources.find((x) => x.ebn === p.directEbn)!, t = p.targets.find((x) => x.ebn === p.directEbn)!;
+    return { weight, duration: s.dur + t.dur, length: s.len + t.len };
   }
-  private fDur: Float64Array | null = null;
-  private fLen: Float64Array | null = null;
-  private bDur: Float64Array | null = null;
-  private bLen: Float64Array | null = null;
 
   /**
    * The complete upward search space of a set of seeds (forward on `up` arcs, or backward on `down` arcs):
@@ -232,12 +168,8 @@ export class CHQuery {
     const ch = this.ch;
     this.reset();
     const fwd = dir === 'forward';
-    const dist = fwd ? this.fDist : this.bDist;
-    const heap = fwd ? this.fHeap : this.bHeap;
-    const touched = fwd ? this.fTouched : this.bTouched;
-    const first = fwd ? ch.upFirst : ch.downFirst;
-    const head = fwd ? ch.upHead : ch.downHead;
-    const weight = fwd ? ch.upWeight : ch.downWeight;
+    const dist = fwd ? this.fDist : this.bDist, heap = fwd ? this.fHeap : this.bHeap;
+    const dur = fwd ? this.fDur : this.bDur, len = fwd ? this.fLen : this.bLen;
     // Stall-on-demand: arcs between u and higher nodes in the other direction (into u when searching forward,
     // out of u when searching backward). A node reached more cheaply through such an arc is not on any
     // shortest up-down path, so it neither enters the space nor expands (the spaces, and every matrix scan
@@ -245,19 +177,7 @@ export class CHQuery {
     const sFirst = fwd ? ch.downFirst : ch.upFirst;
     const sHead = fwd ? ch.downHead : ch.upHead;
     const sWeight = fwd ? ch.downWeight : ch.upWeight;
-    const adur = dir === 'forward' ? ch.upDur : ch.downDur;
-    const alen = dir === 'forward' ? ch.upLen : ch.downLen;
-    const dur = (this.mDur ??= new Float64Array(ch.numNodes));
-    const len = (this.mLen ??= new Float64Array(ch.numNodes));
-    for (const s of seeds) {
-      if (s.offset < dist[s.ebn]) {
-        if (dist[s.ebn] === Infinity) touched.push(s.ebn);
-        dist[s.ebn] = s.offset;
-        dur[s.ebn] = s.dur;
-        len[s.ebn] = s.len;
-        heap.push(s.ebn, s.offset);
-      }
-    }
+    this.seed(seeds, fwd);
     const nodes: number[] = [], w: number[] = [], d: number[] = [], l: number[] = [];
     search: while (heap.length) {
       const u = heap.pop();
@@ -267,17 +187,7 @@ export class CHQuery {
       w.push(du);
       d.push(dur[u]);
       l.push(len[u]);
-      for (let k = first[u]; k < first[u + 1]; k++) {
-        const v = head[k];
-        const nd = du + weight[k];
-        if (nd < dist[v]) {
-          if (dist[v] === Infinity) touched.push(v);
-          dist[v] = nd;
-          dur[v] = dur[u] + adur[k];
-          len[v] = len[u] + alen[k];
-          heap.push(v, nd);
-        }
-      }
+      this.relax(u, fwd, noMeeting); // the other side is empty: nothing meets
     }
     return { nodes: Int32Array.from(nodes), weight: Float64Array.from(w), duration: Float64Array.from(d), length: Float64Array.from(l) };
   }
@@ -386,104 +296,9 @@ export class CHQuery {
     this.unpack(mid, b, out);
   }
 
-  /**
-   * Many-to-many with buckets (Knopp et al. 2007): one upward backward search per target fills buckets, one upward
-   * forward search per source scans them. Row-major results; weight/duration in integer ms, length in metres;
-   * Infinity = no route. Duration and length belong to the minimum-weight path.
-   */
-  matrix(sources: Seed[][], targets: Seed[][]): { weight: Float64Array; duration: Float64Array; length: Float64Array } {
-    const ch = this.ch;
-    const m = targets.length;
-    const weight = new Float64Array(sources.length * m).fill(Infinity);
-    const duration = new Float64Array(sources.length * m).fill(Infinity);
-    const length = new Float64Array(sources.length * m).fill(Infinity);
-    const n = ch.numNodes;
-    const bucketStart = (this.bucketStart ??= new Int32Array(n).fill(-1));
-    const usedBuckets: number[] = [];
-    // bucket entries as a linked list in flat arrays: next, target, weight, duration, length
-    const bNext: number[] = [], bTarget: number[] = [], bW: number[] = [], bD: number[] = [], bL: number[] = [];
-    const dur = (this.mDur ??= new Float64Array(n));
-    const len = (this.mLen ??= new Float64Array(n));
-    for (let j = 0; j < m; j++) {
-      this.reset();
-      const { bDist, bHeap } = this;
-      for (const s of targets[j]) {
-        if (s.offset < bDist[s.ebn]) {
-          if (bDist[s.ebn] === Infinity) this.bTouched.push(s.ebn);
-          bDist[s.ebn] = s.offset;
-          dur[s.ebn] = s.dur;
-          len[s.ebn] = s.len;
-          bHeap.push(s.ebn, s.offset);
-        }
-      }
-      while (bHeap.length) {
-        const u = bHeap.pop();
-        const du = bDist[u];
-        if (bucketStart[u] < 0) usedBuckets.push(u);
-        bNext.push(bucketStart[u]);
-        bTarget.push(j);
-        bW.push(du);
-        bD.push(dur[u]);
-        bL.push(len[u]);
-        bucketStart[u] = bNext.length - 1;
-        for (let k = ch.downFirst[u]; k < ch.downFirst[u + 1]; k++) {
-          const v = ch.downHead[k];
-          const nd = du + ch.downWeight[k];
-          if (nd < bDist[v]) {
-            if (bDist[v] === Infinity) this.bTouched.push(v);
-            bDist[v] = nd;
-            dur[v] = dur[u] + ch.downDur[k];
-            len[v] = len[u] + ch.downLen[k];
-            bHeap.push(v, nd);
-          }
-        }
-      }
-    }
-    for (let i = 0; i < sources.length; i++) {
-      this.reset();
-      const { fDist, fHeap } = this;
-      for (const s of sources[i]) {
-        if (s.offset < fDist[s.ebn]) {
-          if (fDist[s.ebn] === Infinity) this.fTouched.push(s.ebn);
-          fDist[s.ebn] = s.offset;
-          dur[s.ebn] = s.dur;
-          len[s.ebn] = s.len;
-          fHeap.push(s.ebn, s.offset);
-        }
-      }
-      const row = i * m;
-      while (fHeap.length) {
-        const u = fHeap.pop();
-        const du = fDist[u];
-        for (let e = bucketStart[u]; e >= 0; e = bNext[e]) {
-          const cell = row + bTarget[e];
-          const total = du + bW[e];
-          if (total < weight[cell]) {
-            weight[cell] = total;
-            duration[cell] = dur[u] + bD[e];
-            length[cell] = len[u] + bL[e];
-          }
-        }
-        for (let k = ch.upFirst[u]; k < ch.upFirst[u + 1]; k++) {
-          const v = ch.upHead[k];
-          const nd = du + ch.upWeight[k];
-          if (nd < fDist[v]) {
-            if (fDist[v] === Infinity) this.fTouched.push(v);
-            fDist[v] = nd;
-            dur[v] = dur[u] + ch.upDur[k];
-            len[v] = len[u] + ch.upLen[k];
-            fHeap.push(v, nd);
-          }
-        }
-      }
-    }
-    for (const u of usedBuckets) bucketStart[u] = -1; // leave the reusable buffer clean
-    return { weight, duration, length };
-  }
-  private bucketStart: Int32Array | null = null;
-  private mDur: Float64Array | null = null;
-  private mLen: Float64Array | null = null;
 }
+
+const noMeeting = (): void => {};
 
 /** Spaces spread at once by matrixFromSpaces: the dispatcher's matrices have a pickup and a drop-off side. */
 const MATRIX_BLOCK = 2;
