@@ -157,6 +157,11 @@ function statusMessage(prev: BookingView | undefined, b: BookingView, byMe: bool
   }
 }
 
+/** The rider's own trips and what the app derived from them: empty at the start, and again after "delete my data". */
+function emptyTrips(): Pick<State, 'bookings' | 'positions' | 'labels' | 'messages' | 'etaBase' | 'windowMissed' | 'notified' | 'notices' | 'cancelledByMe' | 'noOffer'> {
+  return { bookings: {}, positions: {}, labels: {}, messages: {}, etaBase: {}, windowMissed: {}, notified: [], notices: [], cancelledByMe: {}, noOffer: null };
+}
+
 export const useStore = create<State>()(
   persist(
     (set, get) => {
@@ -195,17 +200,8 @@ export const useStore = create<State>()(
         area: null,
         form: defaultForm(),
         mapTarget: 'from',
-        bookings: {},
-        positions: {},
+        ...emptyTrips(),
         vehicleLabels: {},
-        labels: {},
-        messages: {},
-        etaBase: {},
-        windowMissed: {},
-        notified: [],
-        notices: [],
-        cancelledByMe: {},
-        noOffer: null,
         connected: true,
         route: typeof location !== 'undefined' ? parseHash(location.hash) : { name: 'book' },
         announcement: '',
@@ -265,16 +261,7 @@ export const useStore = create<State>()(
         announce: (announcement) => set({ announcement }),
         forgetAll: () =>
           set({
-            bookings: {},
-            positions: {},
-            labels: {},
-            messages: {},
-            etaBase: {},
-            windowMissed: {},
-            notified: [],
-            notices: [],
-            cancelledByMe: {},
-            noOffer: null,
+            ...emptyTrips(),
             form: defaultForm(get().hubs[0]?.id),
             sessionEpoch: get().sessionEpoch + 1,
           }),
