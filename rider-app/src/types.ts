@@ -3,17 +3,7 @@ export type { BookingView, BookingStatus, RiderVehicleView, RiderServerToClient,
 export type { GeocodeResult } from '../../routing/src/geocode/geocoder.ts';
 import type { GeocodeResult } from '../../routing/src/geocode/geocoder.ts';
 
-export interface Hub {
-  id: string;
-  name: string;
-  stop: string;
-  lat: number;
-  lon: number;
-}
-export interface ServiceArea {
-  type: 'FeatureCollection';
-  features: { type: 'Feature'; properties: Record<string, unknown>; geometry: { type: 'Polygon'; coordinates: [number, number][][] } }[];
-}
+export type { Hub, ServiceArea } from '../../routing/src/fixtures.ts';
 export type GeocodeHit = GeocodeResult & { inServiceArea: boolean };
 export interface Departure {
   lineId: string;
