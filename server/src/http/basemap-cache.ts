@@ -71,13 +71,15 @@ export class BasemapCache {
 
   private async build(box: BBox, key: string): Promise<Record<BasemapLayerName | 'all', BasemapBody>> {
     const layers = basemapLayers(await this.features(), box);
-    const body = async (name: string, value: unknown): Promise<BasemapBody> => {
-      const json = Buffer.from(JSON.stringify(value));
-      return { json, gzip: await gzip(json, { level: 6 }), etag: `"bm-${key}-${name}-${json.length}"` };
-    };
-    const bbox = [box.minLon, box.minLat, box.maxLon, box.maxLat];
-    const out = { all: await body('all', { attribution: this.attribution, bbox, layers }) } as Record<BasemapLayerName | 'all', BasemapBody>;
-    for (const name of BASEMAP_LAYERS) out[name] = await body(name, layers[name]);
+    const body = async (name: string, json: Buffer): Promise<BasemapBody> => ({ json, gzip: await gzip(json, { level: 6 }), etag: `"bm-${key}-${name}-${json.length}"` });
+    // each layer is serialised once; the whole answer is put together from those texts, not serialised again
+    const texts = BASEMAP_LAYERS.map((name) => Buffer.from(JSON.stringify(layers[name])));
+    const head = JSON.stringify({ attribution: this.attribution, bbox: [box.minLon, box.minLat, box.maxLon, box.maxLat] }).slice(0, -1);
+    const parts: Buffer[] = [Buffer.from(`${head},"layers":{`)];
+    BASEMAP_LAYERS.forEach((name, i) => parts.push(Buffer.from(`${i ? ',' : ''}${JSON.stringify(name)}:`), texts[i]!));
+    parts.push(Buffer.from('}}'));
+    const out = { all: await body('all', Buffer.concat(parts)) } as Record<BasemapLayerName | 'all', BasemapBody>;
+    for (const [i, name] of BASEMAP_LAYERS.entries()) out[name] = await body(name, texts[i]!);
     return out;
   }
 }
