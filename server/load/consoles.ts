@@ -19,6 +19,9 @@ export class FanoutTracker {
   readonly latency = new Latency();
   /** the current reporting window (soak minutes) */
   readonly window = new Latency();
+  /** where the time goes (all on this machine's clock): bus send → server receive, held on the server until the
+   *  fan-out that carried it, fan-out → console handler */
+  readonly parts = { toServer: new Latency(), held: new Latency(), toConsole: new Latency() };
   sent = 0;
   /** states that reached at least one console */
   fannedOut = 0;
@@ -46,11 +49,16 @@ export class FanoutTracker {
     l.push(sentAt);
   }
 
-  onReceived(vehicleId: string, sentAt: number, now: number): void {
+  onReceived(vehicleId: string, sentAt: number, now: number, receivedAt?: number, fannedOutAt?: number): void {
     if (!this.counts(sentAt)) return;
     const ms = now - sentAt;
     this.latency.record(ms);
     this.window.record(ms);
+    if (receivedAt !== undefined && fannedOutAt !== undefined) {
+      this.parts.toServer.record(receivedAt - sentAt);
+      this.parts.held.record(fannedOutAt - receivedAt);
+      this.parts.toConsole.record(now - fannedOutAt);
+    }
     let m = this.seen.get(vehicleId);
     if (!m) this.seen.set(vehicleId, (m = new Map()));
     m.set(sentAt, (m.get(sentAt) ?? 0) + 1);
@@ -163,7 +171,7 @@ export class LoadConsole {
     s.on('teleop:ping', (p: TeleopPing) => s.emit('teleop:pong', p));
     s.on('fleet:state', (st: FleetState) => {
       const now = Date.now();
-      for (const v of st.vehicles) if (v.sentAt !== undefined) this.fanout.onReceived(v.id, v.sentAt, now);
+      for (const v of st.vehicles) if (v.sentAt !== undefined) this.fanout.onReceived(v.id, v.sentAt, now, v.receivedAt, st.t);
     });
     const alerts = this.alerts;
     if (alerts) s.on('alert', (a) => alerts.set(a.id, a));

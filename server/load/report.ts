@@ -27,6 +27,9 @@ export function loadReport(r: LoadResult): string {
     ['latency (ms)', 'p50', 'p99', 'max', 'n', 'target', 'met'],
     [
       row('fan-out: vehicle send → console receive', f.latency, `p99 ≤ ${TARGETS.fanoutP99Ms}`, f.latency ? f.latency.p99 <= TARGETS.fanoutP99Ms : null),
+      row('  of which bus send → server receive', f.parts.toServer),
+      row('  of which held on the server until its fan-out', f.parts.held),
+      row('  of which server fan-out → console handler', f.parts.toConsole),
       row('teleop command: console → bus (one way)', t.oneWay),
       row('teleop command: console → bus → verdict at console', t.roundTrip, `p99 ≤ ${TARGETS.teleopP99Ms}`, teleopOk),
       row('booking: offer (POST /api/bookings)', b.offer),

@@ -61,12 +61,12 @@ export interface LoadResult {
   measuredS: number;
   /** seconds between everything connected and the start of recording (the server's event loop calmed down) */
   settledAfterS: number;
-  fanout: { latency: Summary | null; sent: number; fannedOut: number; merged: number; expected: number; delivered: number; dropped: number; unmatched: number };
+  fanout: { latency: Summary | null; parts: { toServer: Summary | null; held: Summary | null; toConsole: Summary | null }; sent: number; fannedOut: number; merged: number; expected: number; delivered: number; dropped: number; unmatched: number };
   teleop: { roundTrip: Summary | null; oneWay: Summary | null; outcomes: Record<string, number>; heartbeatErrors: Record<string, number>; unanswered: number; recoveries: number };
   bookings: { offer: Summary | null; confirm: Summary | null; total: Summary | null; outcomes: Record<string, number> };
   /** what one console and one rider app received over the whole run, by event */
   received: { console: Record<string, number>; consoleKB: Record<string, number>; rider: Record<string, number> };
-  /** Leitstand alerts raised while recording, by type (mrm, link_loss, latency_over_budget, …) */
+  /** Leitstand alerts raised while recording, by type and cause (`link_loss (silence)`, `mrm (lease_lapsed)`, …) */
   alerts: Record<string, number>;
   resources: {
     serverCpuPct: Stat;
@@ -232,7 +232,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const serverLag = lagP99s((s) => s.serverLagP99Ms);
     const loadLag = lagP99s((s) => s.loadLagP99Ms);
     const alertCounts: Record<string, number> = {};
-    for (const a of alerts.values()) if (a.t >= recordFrom) alertCounts[a.type] = (alertCounts[a.type] ?? 0) + 1;
+    for (const a of alerts.values()) {
+      // only the recording: taking the buses down at the end drops every link on purpose
+      if (a.t < recordFrom || a.t >= fanout.to) continue;
+      // the cause says whether a link loss was a silent bus or a dropped socket, an MRM's why
+      const why = a.data.cause ?? a.data.reason;
+      const key = typeof why === 'string' ? `${a.type} (${why})` : a.type;
+      alertCounts[key] = (alertCounts[key] ?? 0) + 1;
+    }
     const { onWindow: _w, log: _l, ...options } = o;
     return {
       options,
@@ -244,6 +251,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       settledAfterS,
       fanout: {
         latency: fanout.latency.summary(),
+        parts: { toServer: fanout.parts.toServer.summary(), held: fanout.parts.held.summary(), toConsole: fanout.parts.toConsole.summary() },
         sent: fanout.sent,
         fannedOut: fanout.fannedOut,
         merged: fanout.merged,

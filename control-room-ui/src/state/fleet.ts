@@ -1,3 +1,4 @@
+import { mergeFleetState } from '../../../server/src/protocol/fleet-delta.ts';
 import type { FleetState, FleetVehicle } from './types.ts';
 
 /**
@@ -16,8 +17,7 @@ class FleetBuffer {
   private scheduled = false;
 
   apply(s: FleetState): void {
-    if (s.full) this.vehicles.clear();
-    for (const v of s.vehicles) this.vehicles.set(v.id, v);
+    mergeFleetState(this.vehicles, s);
     this.lastServerT = s.t;
     this.lastReceived = Date.now();
     this.schedule();

@@ -53,6 +53,8 @@ export interface BookingServiceEvents {
 export class BookingService extends EventEmitter<BookingServiceEvents> {
   private readonly records = new Map<string, BookingRecord>();
   private readonly planVersions = new Map<string, { key: string; version: number; update: PlanUpdate }>();
+  /** the dispatcher's planVersion of each bus when its plan was last compared (publishPlans) */
+  private readonly publishedVersions = new Map<string, number>();
   /** vehicles that have been sent their current plan (their confirmed bookings count as assigned) */
   private readonly connectedVehicles = new Set<string>();
   /** teleoperation: share of its top speed each bus may drive now (latency budget, driver's cap); absent = 1 */
@@ -88,6 +90,7 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
   /** A new leader takes over: the dispatcher and the records as last made durable (Redis). */
   reload(dispatcher: Dispatcher, records: BookingRecord[]): void {
     this.dispatcher = dispatcher;
+    this.publishedVersions.clear(); // versions of the predecessor's dispatcher mean nothing here
     this.records.clear();
     this.restore(records);
     this.pendingEvents = [];
@@ -269,6 +272,7 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
         time: departAt !== undefined ? { type: 'departure', at: departAt } : arriveBy !== undefined ? { type: 'arrival', by: arriveBy } : { type: 'now' },
       });
       if (res.kind === 'offer') {
+        const promised = this.dispatcher.booking(res.requestId)?.promise;
         record.offer = {
           offerId: res.offerId,
           pickupFrom: res.pickupWindow.start,
@@ -277,6 +281,8 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
           latestArrival: res.latestArrival,
           vehicleId: res.vehicleId,
           expiresAt: res.expiresAt,
+          maxRideMs: res.maxRideMs,
+          ...(promised?.latestArrival !== undefined ? { promisedLatestArrival: promised.latestArrival } : {}),
         };
         record.vehicleId = res.vehicleId;
       } else {
@@ -430,7 +436,7 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
     for (const c of changes) {
       try {
         if (c.driverId) {
-          for (const p of this.dispatcher.plans()) if (p.vehicleId !== c.vehicleId && p.driverId === c.driverId) this.dispatcher.updateVehicle({ id: p.vehicleId, driverId: null });
+          for (const id of this.dispatcher.vehiclesWithDriver(c.driverId)) if (id !== c.vehicleId) this.dispatcher.updateVehicle({ id, driverId: null });
         }
         this.dispatcher.updateVehicle({ id: c.vehicleId, driverId: c.driverId, status: c.available ? 'available' : 'out-of-service' });
       } catch (e) {
@@ -509,9 +515,17 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
     if (records.length) this.cluster?.replicate({ records });
   }
 
-  /** Sends `plan:update` for every bus whose plan changed since last published. */
+  /**
+   * Sends `plan:update` for every bus whose plan changed since last published. Only buses whose dispatcher state
+   * changed (planVersion) are looked at: building all 200 plans with their schedules for every driver change or
+   * stop event made this a long task that delayed teleoperation commands.
+   */
   publishPlans(): void {
-    for (const p of this.dispatcher.plans()) {
+    for (const id of this.dispatcher.vehicleIds()) {
+      const version = this.dispatcher.planVersion(id);
+      if (this.publishedVersions.get(id) === version) continue;
+      this.publishedVersions.set(id, version);
+      const p = this.dispatcher.plan(id)!;
       const key = planKey(p);
       const cur = this.planVersions.get(p.vehicleId);
       if (cur && cur.key === key) continue;

@@ -7,6 +7,7 @@ import { systemClock } from '../core/clock.ts';
 import { Rng } from '../core/rng.ts';
 import type { VehicleDef } from '../fleet/registry.ts';
 import type { FleetState, FleetVehicle, LeitstandAlert, PlanUpdate, TeleopStateView } from '../protocol/events.ts';
+import { mergeFleetState } from '../protocol/fleet-delta.ts';
 import { VehicleAgent } from '../sim/agent.ts';
 import { health, type InstanceProc, type LocalCluster, type RedisProc } from './harness.ts';
 
@@ -83,11 +84,9 @@ export class ConsoleView {
   constructor(readonly url: string, token: string) {
     this.socket = connect(`${url}/leitstand`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
     this.socket.on('fleet:state', (s: FleetState) => {
-      if (s.full) {
-        this.fleet.clear();
-        this.snapshots++;
-      } else this.deltas++;
-      for (const v of s.vehicles) this.fleet.set(v.id, v);
+      if (s.full) this.snapshots++;
+      else this.deltas++;
+      mergeFleetState(this.fleet, s);
     });
     this.socket.on('teleop:state', (t: TeleopStateView) => this.teleop.set(t.vehicleId, t));
     this.socket.on('alert', (a: LeitstandAlert) => this.alerts.push(a));

@@ -49,6 +49,12 @@ export interface DispatchConfig {
   };
   /** How long an offer holds (its seats stay reserved) before it expires unconfirmed. */
   readonly offerHoldMs: number;
+  /**
+   * How many finished bookings (completed, cancelled, expired, declined, no-show) the dispatcher keeps for late
+   * events; older ones are forgotten, so its state, and the snapshot persisted with every change, stay bounded
+   * (the booking records keep the history).
+   */
+  readonly retainFinished: number;
   /** How long a bus waits at the pickup (from arrival or window start, whichever is later) before a no-show. */
   readonly noShowWaitMs: number;
   readonly cost: {
@@ -120,6 +126,7 @@ export const DEFAULT_CONFIG: Omit<DispatchConfig, 'depot'> = {
   },
   dwell: { fixedMs: 30_000, perBoardingMs: 10_000, perAlightingMs: 5_000, perWheelchairMs: 90_000 },
   offerHoldMs: 2 * MIN,
+  retainFinished: 200,
   noShowWaitMs: 3 * MIN,
   cost: { vehicleTimeWeight: 1, riderTimeWeight: 0.5, otherRidersDelayWeight: 0.3, driverActivationMs: 5 * MIN },
   alternatives: { searchMs: 60 * MIN, stepMs: 5 * MIN },
@@ -155,6 +162,7 @@ export const dispatchConfigSchema = z.object({
   }),
   dwell: z.object({ fixedMs: nonNeg, perBoardingMs: nonNeg, perAlightingMs: nonNeg, perWheelchairMs: nonNeg }),
   offerHoldMs: z.number().positive(),
+  retainFinished: z.number().int().min(0),
   noShowWaitMs: nonNeg,
   cost: z.object({
     vehicleTimeWeight: nonNeg,

@@ -517,6 +517,25 @@ describe('journal and restore', () => {
     expect(restored.confirm(o.offerId).ok).toBe(true);
     expect(restored.audit()).toEqual([]);
   });
+
+  it('finished bookings beyond retainFinished are forgotten: the state persisted with every change stays bounded', () => {
+    const { d } = makeDispatcher({ vehicles: [bus('b1', 0, 0)], config: { retainFinished: 3 } });
+    const ids: string[] = [];
+    const live = offer(d.request({ pickup: gridLoc(1, 0), dropoff: gridLoc(3, 0), passengers: 1 }));
+    d.confirm(live.offerId);
+    for (let i = 0; i < 100; i++) {
+      const o = offer(d.request({ pickup: gridLoc(2, 0), dropoff: gridLoc(4, 0), passengers: 1 }));
+      ids.push(o.requestId);
+      expect(d.decline(o.offerId)).toBe(true);
+    }
+    // the confirmed ride is never forgotten; of the declined, the newest stay (the batch keeps at most 2·3 + 64)
+    expect(d.booking(live.requestId)!.status).toBe('confirmed');
+    expect(d.booking(ids[99])!.status).toBe('declined');
+    expect(d.booking(ids[0])).toBeUndefined();
+    expect(d.bookings().length).toBeLessThanOrEqual(1 + 2 * 3 + 64);
+    expect(d.toJSON().bookings.length).toBe(d.bookings().length);
+    expect(d.decline(`o-${ids[0]}`)).toBe(false); // a late event for a forgotten booking is refused, not a crash
+  });
 });
 
 describe('determinism', () => {

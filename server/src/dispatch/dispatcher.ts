@@ -13,6 +13,7 @@ import { inServiceArea } from './serviceArea.ts';
 import { lineDepartures } from './timetable.ts';
 import type {
   Booking,
+  BookingStatus,
   DesiredTime,
   DispatchEvent,
   DispatchEventType,
@@ -119,6 +120,7 @@ interface Attempt {
 }
 
 const MAX_EXACT_RETRIES = 5;
+const FINISHED: ReadonlySet<string> = new Set<BookingStatus>(['completed', 'cancelled', 'no-show', 'expired', 'declined']);
 
 /**
  * The online dispatcher, a pure core: clock, rng, routing oracle and config are injected; no I/O.
@@ -139,6 +141,8 @@ export class Dispatcher {
   private readonly vehicles = new Map<string, VehicleRecord>();
   private readonly bookingsById = new Map<string, Booking>();
   private readonly offered = new Set<string>();
+  /** finished bookings, oldest first: beyond `retainFinished` they are forgotten */
+  private finished: string[] = [];
   private readonly driverRoster = new Map<string, DriverShift>();
   private events: DispatchEvent[] = [];
   private demand: Array<{ time: number; hubId: string }> = [];
@@ -354,6 +358,7 @@ export class Dispatcher {
     b.status = 'expired';
     b.vehicleId = null;
     this.offered.delete(b.id);
+    this.finish(b);
     const reason = this.rejectionReason(placed.stage, placed.unavailable, [this.promiseAttempt(b)], this.clock.now());
     this.emit('confirm-failed', { requestId: b.id, data: { reason } });
     return { ok: false, requestId: b.id, reason, message: 'The offer can no longer be kept; please request again.' };
@@ -395,6 +400,7 @@ export class Dispatcher {
     this.removeFromPlan(v, b.id, before);
     b.status = 'no-show';
     this.offered.delete(b.id);
+    this.finish(b);
     this.emit('no-show', { requestId, vehicleId: v.state.id });
     this.flagRisks(v, now);
     return { ok: true };
@@ -462,6 +468,7 @@ export class Dispatcher {
     v.standing = true;
     b.status = 'completed';
     b.droppedOffAt = time;
+    this.finish(b);
     this.releaseDriverIfIdle(v);
     this.touch(v);
     this.emit('dropoff', { requestId, vehicleId: v.state.id });
@@ -598,6 +605,18 @@ export class Dispatcher {
     return this.vehicles.get(vehicleId)?.version ?? -1;
   }
 
+  /** The buses, by id. */
+  vehicleIds(): string[] {
+    return this.sortedVehicles().map((v) => v.state.id);
+  }
+
+  /** The buses the dispatcher plans with this driver (one at most, unless a caller is mid-handover). */
+  vehiclesWithDriver(driverId: string): string[] {
+    const out: string[] = [];
+    for (const v of this.vehicles.values()) if (v.state.driverId === driverId) out.push(v.state.id);
+    return out;
+  }
+
   plans(): VehiclePlan[] {
     return this.sortedVehicles().map((v) => this.planView(v));
   }
@@ -636,8 +655,12 @@ export class Dispatcher {
     return out;
   }
 
+  /**
+   * The state to persist, as a view of the live objects, not a copy: serialise it at once (the stores stringify
+   * it in `commit`). Copying it first cost more than the serialisation itself with every change.
+   */
   toJSON(): DispatcherSnapshot {
-    return structuredClone({
+    return {
       version: 1 as const,
       idSeq: this.idSeq,
       eventSeq: this.eventSeq,
@@ -654,7 +677,7 @@ export class Dispatcher {
       })),
       bookings: [...this.bookingsById.values()],
       demand: this.demand,
-    });
+    };
   }
 
   static fromJSON(snapshot: DispatcherSnapshot, deps: DispatcherDeps): Dispatcher {
@@ -678,6 +701,7 @@ export class Dispatcher {
     for (const b of s.bookings) {
       d.bookingsById.set(b.id, b);
       if (b.status === 'offered') d.offered.add(b.id);
+      if (FINISHED.has(b.status)) d.finished.push(b.id);
     }
     d.demand = s.demand;
     return d;
@@ -1041,7 +1065,8 @@ export class Dispatcher {
   }
 
   private driverOptionOf(v: VehicleRecord, now: number): DriverOption | null {
-    return driverOption({ driverId: v.state.driverId, reservedDriverId: v.reservedDriverId }, this.driverRoster, this.busyDrivers(), now);
+    // the busy set walks the fleet: only built when the bus has no driver of its own (else quadratic per request)
+    return driverOption({ driverId: v.state.driverId, reservedDriverId: v.reservedDriverId }, this.driverRoster, () => this.busyDrivers(), now);
   }
 
   private timing(v: VehicleRecord): { ctx: PlanContext; schedule: Schedule } {
@@ -1107,6 +1132,21 @@ export class Dispatcher {
     if (v) this.removeFromPlan(v, b.id);
     b.status = status;
     this.offered.delete(b.id);
+    this.finish(b);
+  }
+
+  /** A booking reached a final state; the oldest finished ones beyond `retainFinished` are forgotten. */
+  private finish(b: Booking): void {
+    this.finished.push(b.id);
+    const keep = this.config.retainFinished;
+    // in batches, so each finish costs O(1) amortised
+    if (this.finished.length < 2 * keep + 64) return;
+    const drop = this.finished.length - keep;
+    for (let i = 0; i < drop; i++) {
+      const id = this.finished[i];
+      if (FINISHED.has(this.bookingsById.get(id)?.status ?? '')) this.bookingsById.delete(id);
+    }
+    this.finished = this.finished.slice(drop);
   }
 
   private finishConfirm(b: Booking): void {

@@ -17,7 +17,8 @@ export interface DriverOption {
 export function driverOption(
   vehicle: { readonly driverId?: string | null; readonly reservedDriverId: string | null },
   roster: ReadonlyMap<string, DriverShift>,
-  busyDriverIds: ReadonlySet<string>,
+  /** the drivers already on a bus or reserved for one; a function is called only when a free driver is needed */
+  busyDriverIds: ReadonlySet<string> | (() => ReadonlySet<string>),
   now: number,
 ): DriverOption | null {
   if (vehicle.driverId) {
@@ -30,7 +31,7 @@ export function driverOption(
     const s = roster.get(vehicle.reservedDriverId);
     if (s) return { kind: 'reserved', driverId: s.id, availableFrom: s.start, latestEnd: s.end };
   }
-  return bestFreeDriver(roster, busyDriverIds, now);
+  return bestFreeDriver(roster, typeof busyDriverIds === 'function' ? busyDriverIds() : busyDriverIds, now);
 }
 
 /** The free driver who can start earliest (ties: longer shift, then id). */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BookingView, FleetState } from '../protocol/events.ts';
+import type { BookingView, FleetState, FleetVehicle } from '../protocol/events.ts';
+import { mergeFleetState } from '../protocol/fleet-delta.ts';
 import { api, connected, riderToken, socket, staffToken, startTestServer, UNI_WOHNSTADT_HOME, waitFor, type TestServer } from '../testing/server.ts';
 
 let s: TestServer;
@@ -37,8 +38,15 @@ describe('real-time namespaces with real socket.io clients', () => {
     const c = socket(s.url, '/leitstand', { token: await staffToken(s.url, 'dispatcher') });
     const snap = await waitFor<FleetState>(c, 'fleet:state', (f) => f.full);
     const start = snap.vehicles.find((v) => v.id === vid)!;
-    const moved = await waitFor<FleetState>(c, 'fleet:state', (f) => f.vehicles.some((v) => v.id === vid && (v.lat !== start.lat || v.lon !== start.lon)), 8000);
-    const now = moved.vehicles.find((v) => v.id === vid)!;
+    // deltas carry only what changed: the console's merged view is what moves
+    const fleet = new Map<string, FleetVehicle>();
+    mergeFleetState(fleet, snap);
+    await waitFor<FleetState>(c, 'fleet:state', (f) => {
+      mergeFleetState(fleet, f);
+      const v = fleet.get(vid)!;
+      return v.lat !== start.lat || v.lon !== start.lon;
+    }, 8000);
+    const now = fleet.get(vid)!;
     expect(now.speed).toBeGreaterThanOrEqual(0);
     c.disconnect();
   });

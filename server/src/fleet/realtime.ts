@@ -228,7 +228,7 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
     socket.on('vehicle:stop', (payload: unknown, ack: unknown) =>
       handle(stopEventSchema, payload, ack, async (e) => ({ accepted: await bookings.stopEvent(id, e) }), bad('vehicle:stop')),
     );
-    socket.on('disconnect', () => {
+    socket.on('disconnect', (reason) => {
       teleop.vehicleDisconnected(socket, id);
       if (vehicleSockets.get(id) !== socket) return;
       vehicleSockets.delete(id);
@@ -236,7 +236,7 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
       fleet.setOnline(id, false);
       bookings.vehicleConnected(id, false);
       for (const f of onVehicleLink) f(id, false);
-      log.warn({ vehicleId: id }, 'vehicle disconnected');
+      log.warn({ vehicleId: id, reason }, 'vehicle disconnected');
     });
   });
 
@@ -311,7 +311,8 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
   let fanoutTimer: NodeJS.Timeout | null = null;
   // Back-pressure: a console whose connection is backed up (its socket still busy with FANOUT_BACKLOG packets
   // queued) gets no deltas, which would only pile up in this process's memory, and one full snapshot as soon as
-  // it has drained: it skips states, never sees stale ones.
+  // it has drained (after this round's delta, so it starts from the same base as everyone else): it skips states,
+  // never sees stale ones.
   const behind = new Set<string>();
   const backedUp = (s: Socket) => {
     const conn = s.conn as unknown as { transport?: { writable?: boolean }; writeBuffer?: unknown[] };
@@ -321,17 +322,19 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
     if (fanoutTimer) clearTimeout(fanoutTimer);
     fanoutTimer = null;
     lastFanout = clock.now();
+    const delta = fleet.delta(lastFanout);
+    const drained: Socket[] = [];
     for (const s of leitstand.sockets.values()) {
-      const was = behind.has(s.id);
       if (backedUp(s as unknown as Socket)) behind.add(s.id);
-      else if (was) {
-        behind.delete(s.id);
-        s.emit('fleet:state', { t: lastFanout, full: true, vehicles: fleet.all() });
-      }
+      else if (behind.delete(s.id)) drained.push(s as unknown as Socket);
     }
     for (const id of behind) if (!leitstand.sockets.has(id)) behind.delete(id);
-    const delta = fleet.delta(lastFanout);
-    if (delta) (behind.size ? leitstand.local.except([...behind]) : leitstand.local).emit('fleet:state', delta);
+    const skip = drained.length ? [...behind, ...drained.map((s) => s.id)] : [...behind];
+    if (delta) (skip.length ? leitstand.local.except(skip) : leitstand.local).emit('fleet:state', delta);
+    if (drained.length) {
+      const snap = fleet.snapshot(lastFanout);
+      for (const s of drained) s.emit('fleet:state', snap);
+    }
   };
   const fanoutSoon = () => {
     fanoutTimer ??= setTimeout(flushFleet, Math.max(0, FANOUT_GAP_MS - (clock.now() - lastFanout)));

@@ -1,4 +1,5 @@
-import type { FleetVehicle, FleetState } from '../protocol/events.ts';
+import type { FleetVehicle, FleetVehicleDelta, FleetState } from '../protocol/events.ts';
+import { diffFleetVehicle } from '../protocol/fleet-delta.ts';
 import type { VehicleMode, VehicleStateMsg } from '../protocol/schemas.ts';
 
 /** A bus of the fleet as configured (fixtures/fleet.json or a scenario). */
@@ -31,6 +32,8 @@ interface Live {
   /** the teleoperation core's view; when set it is the truth for mode, driver, latency and permitted speed */
   teleop: TeleopFleetView | null;
   dirty: boolean;
+  /** the view as last fanned out: what every console has, the base of the next delta and of snapshots */
+  sent: FleetVehicle;
 }
 
 /**
@@ -40,7 +43,11 @@ interface Live {
 export class FleetRegistry {
   private readonly live = new Map<string, Live>();
   constructor(defs: VehicleDef[]) {
-    for (const def of defs) this.live.set(def.id, { def, state: null, receivedAt: 0, online: false, driver: null, latencyMs: null, teleop: null, dirty: true });
+    for (const def of defs) {
+      const l = { def, state: null, receivedAt: 0, online: false, driver: null, latencyMs: null, teleop: null, dirty: false } as Omit<Live, 'sent'> as Live;
+      l.sent = this.view(l);
+      this.live.set(def.id, l);
+    }
   }
 
   has(id: string): boolean {
@@ -142,18 +149,24 @@ export class FleetRegistry {
     };
   }
 
+  /**
+   * Every bus as last fanned out (not newer: a console that starts from this snapshot and then applies the deltas
+   * must end where the others are; changes since then come with the next delta).
+   */
   snapshot(t: number): FleetState {
-    for (const l of this.live.values()) l.dirty = false;
-    return { t, full: true, vehicles: [...this.live.values()].map((l) => this.view(l)) };
+    return { t, full: true, vehicles: [...this.live.values()].map((l) => l.sent) };
   }
 
-  /** Changed buses since the previous delta, or null when nothing changed. */
+  /** The buses that changed since the previous delta, each with only its changed fields; null when none did. */
   delta(t: number): FleetState | null {
-    const changed: FleetVehicle[] = [];
+    const changed: FleetVehicleDelta[] = [];
     for (const l of this.live.values()) {
       if (!l.dirty) continue;
       l.dirty = false;
-      changed.push(this.view(l));
+      const v = this.view(l);
+      const d = diffFleetVehicle(l.sent, v);
+      l.sent = v;
+      if (d) changed.push(d);
     }
     return changed.length ? { t, full: false, vehicles: changed } : null;
   }

@@ -17,7 +17,8 @@ export interface LiveKpis {
 
 /** A booking record as a KPI trip (kpis.ts); the direct time needs the road oracle (0 without it). */
 export function tripOutcomeOf(r: BookingRecord, bookings: Pick<BookingService, 'dispatcherRef'>, oracle: RoadOracle | null): TripOutcome {
-  const promise = bookings.dispatcherRef.booking(r.id)?.promise;
+  // the record keeps the promise; records written before it did ask the dispatcher (which forgets finished ones)
+  const promise = r.offer?.maxRideMs !== undefined ? { maxRideMs: r.offer.maxRideMs, latestArrival: r.offer.promisedLatestArrival } : bookings.dispatcherRef.booking(r.id)?.promise;
   const status = r.status === 'no_show' ? 'no_show' : r.status;
   let directMs = 0;
   if (oracle && r.status === 'completed') {

@@ -70,12 +70,14 @@ export interface FleetVehicle {
   sentAt?: number;
   online: boolean;
 }
-export interface FleetState {
-  t: number;
-  vehicles: FleetVehicle[];
-  /** true for the full snapshot sent on (re)connect; deltas carry only changed vehicles */
-  full: boolean;
-}
+/** A bus in a `fleet:state` delta: its id and only the fields that changed since the previous fan-out. */
+export type FleetVehicleDelta = Pick<FleetVehicle, 'id'> & Partial<Omit<FleetVehicle, 'id'>>;
+/**
+ * `fleet:state`: a full snapshot (on connect, on `fleet:snapshot`, after a console's connection was backed up), then
+ * deltas against it, each naming only the buses and fields that changed; merge them with `mergeFleetState`
+ * (protocol/fleet-delta.ts). A moving bus's delta is position, heading, speed and times, not its whole record.
+ */
+export type FleetState = { t: number; full: true; vehicles: FleetVehicle[] } | { t: number; full: false; vehicles: FleetVehicleDelta[] };
 
 export interface BookingView {
   id: string;

@@ -49,4 +49,17 @@ describe('RoadOracle memo', () => {
       });
     }
   });
+
+  it('a hub asked for again and again keeps its snapped place (and search spaces) while one-off bus positions stream past', () => {
+    const o = new RoadOracle(engine, 20_000, 8); // room for 8 places
+    const hub = places[0];
+    const kept = o.phantomOf(hub);
+    for (const p of places.slice(1)) {
+      o.locate(p.lat + 1e-4, p.lon); // a bus somewhere new: a place never asked for again
+      expect(o.phantomOf(hub)).toBe(kept);
+    }
+    // the positions went out again, oldest first; they are snapped anew when asked for, to the same answers
+    const old = places[1];
+    expect([o.time(old, hub), o.distance(old, hub)]).toEqual(truth(o, old, hub));
+  });
 });

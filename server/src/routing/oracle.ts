@@ -9,6 +9,11 @@ import type { Location } from '../dispatch/types.ts';
  * its bucket many-to-many search.
  */
 export class RoadOracle implements TravelTimeOracle {
+  /**
+   * Snapped places by id, least recently used first. Each phantom carries its CH search spaces (the engine keeps
+   * them per phantom object), so this cache is what bounds their memory: a moving bus is a new place every second
+   * and must not pin thousands of them, while hubs and plan stops, asked for on every request, stay.
+   */
   private readonly phantoms = new Map<string, Phantom>();
   /**
    * Memo of legs, from → to → (seconds, metres): the dispatcher asks for the same legs again and again. Two
@@ -28,6 +33,7 @@ export class RoadOracle implements TravelTimeOracle {
   constructor(
     readonly engine: RoutingEngine,
     private readonly maxCached = 20_000,
+    private readonly maxPhantoms = 4_000,
   ) {
     this.cur = new MemoGeneration(maxCached * 4);
   }
@@ -41,14 +47,18 @@ export class RoadOracle implements TravelTimeOracle {
   }
 
   private remember(id: string, p: Phantom): void {
-    if (this.phantoms.size >= this.maxCached) this.phantoms.delete(this.phantoms.keys().next().value as string);
+    if (this.phantoms.size >= this.maxPhantoms) this.phantoms.delete(this.phantoms.keys().next().value as string);
     this.phantoms.set(id, p);
   }
 
   phantomOf(loc: Location): Phantom {
     const key = String(loc.id);
     let p = this.phantoms.get(key);
-    if (!p) {
+    if (p) {
+      // used again: to the young end (delete + set keeps a Map's insertion order as recency)
+      this.phantoms.delete(key);
+      this.phantoms.set(key, p);
+    } else {
       p = this.engine.snap(loc.lat, loc.lon);
       this.remember(key, p);
     }
@@ -62,6 +72,7 @@ export class RoadOracle implements TravelTimeOracle {
     if (closedKey !== this.closedVersion) {
       this.cur = new MemoGeneration(this.maxCached * 4);
       this.old = null;
+      this.lastLeg = { f: '', t: '', sec: 0, m: 0 };
       this.closedVersion = closedKey;
     }
   }
@@ -89,26 +100,49 @@ export class RoadOracle implements TravelTimeOracle {
     return this.cur.add(from, to, sec, m);
   }
 
-  private cell(from: Location, to: Location): number {
+  /**
+   * Looks one leg up (memo, else the engine) into `legSec`/`legM` (no object per call: the schedule asks for
+   * millions). Like matrix cells, a leg computed afresh is memoised only between places asked for before: a moving
+   * bus is a new place every second, and memoising its legs filled the memo with rows that were never read again
+   * (and the garbage collector's old generation with them). The last such leg is kept, for the distance that
+   * follows its time.
+   */
+  private look(from: Location, to: Location): void {
     this.checkClosures();
     const f = String(from.id), t = String(to.id);
     const k = this.find(f, t);
-    if (k >= 0) return k;
+    if (k >= 0) {
+      this.legSec = this.cur.sec[k];
+      this.legM = this.cur.m[k];
+      return;
+    }
+    if (this.lastLeg.f === f && this.lastLeg.t === t) {
+      this.legSec = this.lastLeg.sec;
+      this.legM = this.lastLeg.m;
+      return;
+    }
     // duration and distance of the fastest path, without unpacking it
     const c = this.engine.cost(this.phantomOf(from), this.phantomOf(to));
-    return c ? this.store(f, t, c.duration / 1000, c.distance) : this.store(f, t, Infinity, Infinity);
+    this.legSec = c ? c.duration / 1000 : Infinity;
+    this.legM = c ? c.distance : Infinity;
+    const fromHot = this.seenAgain(this.seenFrom, f), toHot = this.seenAgain(this.seenTo, t);
+    if (fromHot && toHot) this.store(f, t, this.legSec, this.legM);
+    else this.lastLeg = { f, t, sec: this.legSec, m: this.legM };
   }
+  private legSec = 0;
+  private legM = 0;
+  private lastLeg = { f: '', t: '', sec: 0, m: 0 };
 
   time(from: Location, to: Location): number {
     if (from.id === to.id) return 0;
-    const k = this.cell(from, to); // first: finding the cell may start a new generation
-    return this.cur.sec[k];
+    this.look(from, to);
+    return this.legSec;
   }
 
   distance(from: Location, to: Location): number {
     if (from.id === to.id) return 0;
-    const k = this.cell(from, to);
-    return this.cur.m[k];
+    this.look(from, to);
+    return this.legM;
   }
 
   /**

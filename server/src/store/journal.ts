@@ -1,17 +1,28 @@
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import type { DispatcherSnapshot } from '../dispatch/dispatcher.ts';
+import { DispatcherDeltaWriter, DispatcherReplay, type DispatcherDelta } from './dispatcher-delta.ts';
 import type { BookingRecord, EventRecord, PersistedState, Store } from './types.ts';
 
 /**
  * Embedded store: state in memory, every commit appended to `DATA_DIR/journal.ndjson` and fsync'd before the
- * caller hears "ok". At start the journal is replayed (a torn last line from a crash is ignored) and compacted
- * into one line, so it never grows without bound across restarts. Events go to `events.ndjson`.
+ * caller hears "ok". A line holds the changed booking records and what changed in the dispatcher's state (a delta,
+ * dispatcher-delta.ts); a compaction writes everything as one line. At start the journal is replayed (a torn last
+ * line from a crash is ignored) and compacted, so it never grows without bound across restarts. Events go to
+ * `events.ndjson`.
  */
+/** a compaction (the whole state in one line, written to a new file) replaces every this many lines */
+const COMPACT_EVERY_LINES = 2000;
+
 export class JournalStore implements Store {
   readonly kind = 'memory' as const;
   private bookings = new Map<string, BookingRecord>();
-  private dispatcher: DispatcherSnapshot | null = null;
+  /** what of the dispatcher's state is in the journal: the next line holds only what changed */
+  private readonly written = new DispatcherDeltaWriter();
+  /** the dispatcher's state as loaded, until the first commit after start */
+  private loadedJson: string | null = null;
   private events: EventRecord[] = [];
   private journal: FileHandle | null = null;
   private eventsFile: FileHandle | null = null;
@@ -19,12 +30,16 @@ export class JournalStore implements Store {
   private linesSinceCompact = 0;
   private lastError: string | null = null;
 
-  constructor(private readonly dir: string, private readonly maxEventsInMemory = 200_000) {}
+  /** false once events were dropped from memory: older ones are then read from the file */
+  private eventsComplete = true;
+
+  constructor(private readonly dir: string, private readonly maxEventsInMemory = 10_000) {}
 
   async load(): Promise<PersistedState> {
     await mkdir(this.dir, { recursive: true });
     const path = join(this.dir, 'journal.ndjson');
     let text = '';
+    const replay = new DispatcherReplay();
     try {
       text = await readFile(path, 'utf8');
     } catch {
@@ -32,15 +47,18 @@ export class JournalStore implements Store {
     }
     for (const line of text.split('\n')) {
       if (!line.trim()) continue;
-      let entry: { bookings?: BookingRecord[]; dispatcher?: DispatcherSnapshot };
+      let entry: { bookings?: BookingRecord[]; dispatcher?: DispatcherSnapshot | null; dispatcherDelta?: DispatcherDelta };
       try {
         entry = JSON.parse(line);
       } catch {
         continue; // a line torn by a crash mid-write: everything before it is intact
       }
       for (const b of entry.bookings ?? []) this.bookings.set(b.id, b);
-      if (entry.dispatcher) this.dispatcher = entry.dispatcher;
+      if (entry.dispatcher) replay.whole(entry.dispatcher);
+      if (entry.dispatcherDelta) replay.delta(entry.dispatcherDelta);
     }
+    const dispatcher = replay.snapshot();
+    this.loadedJson = dispatcher ? JSON.stringify(dispatcher) : null;
     try {
       const ev = await readFile(join(this.dir, 'events.ndjson'), 'utf8');
       for (const line of ev.split('\n')) {
@@ -51,39 +69,54 @@ export class JournalStore implements Store {
           /* torn line */
         }
       }
-      if (this.events.length > this.maxEventsInMemory) this.events = this.events.slice(-this.maxEventsInMemory);
+      if (this.events.length > this.maxEventsInMemory) {
+        this.events = this.events.slice(-this.maxEventsInMemory);
+        this.eventsComplete = false;
+      }
     } catch {
       /* none yet */
     }
     await this.compact();
     this.eventsFile = await open(join(this.dir, 'events.ndjson'), 'a');
-    return { dispatcher: this.dispatcher, bookings: [...this.bookings.values()] };
+    return { dispatcher, bookings: [...this.bookings.values()] };
+  }
+
+  /** The whole state as one journal line, as of now (records, and the dispatcher as last written). */
+  private wholeLine(): string {
+    return `{"bookings":${JSON.stringify([...this.bookings.values()])},"dispatcher":${this.written.full() ?? this.loadedJson ?? 'null'}}\n`;
   }
 
   /** Rewrites the journal as one line with the current state (write to a temp file, fsync, rename). */
-  private async compact(): Promise<void> {
+  private compact(): Promise<void> {
+    return this.replaceJournal(this.wholeLine());
+  }
+
+  private async replaceJournal(line: string): Promise<void> {
     const path = join(this.dir, 'journal.ndjson');
     const tmp = `${path}.tmp`;
     const fh = await open(tmp, 'w');
-    await fh.writeFile(`${JSON.stringify({ bookings: [...this.bookings.values()], dispatcher: this.dispatcher })}\n`);
+    await fh.writeFile(line);
     await fh.sync();
     await fh.close();
     await this.journal?.close();
     await rename(tmp, path);
     this.journal = await open(path, 'a');
-    this.linesSinceCompact = 0;
   }
 
   commit(change: { bookings: BookingRecord[]; dispatcher?: DispatcherSnapshot; events?: EventRecord[] }): Promise<void> {
-    const { events, ...state } = change;
-    for (const b of state.bookings) this.bookings.set(b.id, structuredClone(b));
-    if (state.dispatcher) this.dispatcher = state.dispatcher;
-    const line = `${JSON.stringify(state)}\n`;
+    const { events, bookings, dispatcher } = change;
+    for (const b of bookings) this.bookings.set(b.id, structuredClone(b));
+    // Serialised here, at once: the snapshot is a view of the live dispatcher (Dispatcher.toJSON), not a copy. A
+    // compaction's content is also taken now, so the lines queued before it and the deltas after it fit around it.
+    const delta = dispatcher ? this.written.delta(dispatcher) : null;
+    const compacting = ++this.linesSinceCompact >= COMPACT_EVERY_LINES;
+    if (compacting) this.linesSinceCompact = 0;
+    const line = compacting ? this.wholeLine() : `{"bookings":${JSON.stringify(bookings)}${delta ? `,"dispatcherDelta":${delta}` : ''}}\n`;
     const job = this.queue.then(async () => {
       if (!this.journal) throw new Error('journal not open');
+      if (compacting) return this.replaceJournal(line);
       await this.journal.write(line);
       await this.journal.datasync();
-      if (++this.linesSinceCompact >= 2000) await this.compact();
     });
     this.queue = job.catch((e) => {
       this.lastError = (e as Error).message;
@@ -96,7 +129,10 @@ export class JournalStore implements Store {
   appendEvents(events: EventRecord[]): Promise<void> {
     if (!events.length) return Promise.resolve();
     this.events.push(...events);
-    if (this.events.length > this.maxEventsInMemory * 1.2) this.events = this.events.slice(-this.maxEventsInMemory);
+    if (this.events.length > this.maxEventsInMemory * 1.2) {
+      this.events = this.events.slice(-this.maxEventsInMemory);
+      this.eventsComplete = false;
+    }
     const text = events.map((e) => JSON.stringify(e)).join('\n') + '\n';
     const job = this.queue.then(async () => {
       await this.eventsFile?.write(text);
@@ -107,13 +143,34 @@ export class JournalStore implements Store {
     return job;
   }
 
+  /**
+   * The recent events come from memory; a query reaching further back (or without a start) reads `events.ndjson`,
+   * the audit log itself, line by line. Memory holds a bounded tail only: an always-on service writes tens of events
+   * a second, and keeping them all would grow the process without end.
+   */
   async readEvents(f: { vehicleId?: string; from?: number; to?: number; limit?: number }): Promise<EventRecord[]> {
-    const out: EventRecord[] = [];
-    for (const e of this.events) {
-      if (f.vehicleId && e.vehicleId !== f.vehicleId) continue;
-      if (f.from !== undefined && e.t < f.from) continue;
-      if (f.to !== undefined && e.t > f.to) continue;
+    const match = (e: EventRecord) => !((f.vehicleId && e.vehicleId !== f.vehicleId) || (f.from !== undefined && e.t < f.from) || (f.to !== undefined && e.t > f.to));
+    const keep = (out: EventRecord[], e: EventRecord) => {
       out.push(e);
+      if (f.limit && out.length >= 2 * f.limit) out.splice(0, out.length - f.limit);
+    };
+    const out: EventRecord[] = [];
+    const covered = this.eventsComplete || (f.from !== undefined && this.events.length > 0 && f.from >= this.events[0].t);
+    if (covered) {
+      for (const e of this.events) if (match(e)) keep(out, e);
+    } else {
+      await this.queue; // what was appended is in the file
+      const lines = createInterface({ input: createReadStream(join(this.dir, 'events.ndjson'), 'utf8'), crlfDelay: Infinity });
+      for await (const line of lines) {
+        if (!line.trim()) continue;
+        let e: EventRecord;
+        try {
+          e = JSON.parse(line) as EventRecord;
+        } catch {
+          continue; // torn by a crash
+        }
+        if (match(e)) keep(out, e);
+      }
     }
     return f.limit ? out.slice(-f.limit) : out;
   }

@@ -20,7 +20,19 @@ export interface BookingRecord {
   arriveBy?: number;
   /** who booked: 'rider' or the staff username (phone booking) */
   bookedBy: string;
-  offer?: { pickupFrom: number; pickupTo: number; arrival: number; latestArrival: number; vehicleId: string; expiresAt: number; offerId: string };
+  offer?: {
+    pickupFrom: number;
+    pickupTo: number;
+    arrival: number;
+    latestArrival: number;
+    vehicleId: string;
+    expiresAt: number;
+    offerId: string;
+    /** the promise's ride-time limit and its own latest arrival (arrival bookings, transfers): kept here because
+     *  the dispatcher forgets finished bookings (absent in records written before they were kept) */
+    maxRideMs?: number;
+    promisedLatestArrival?: number;
+  };
   rejection?: { reason: string; message: string; alternative?: { type: 'departure' | 'arrival'; time: number } };
   vehicleId?: string | null;
   pickedUpAt?: number;

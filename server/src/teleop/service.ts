@@ -226,7 +226,10 @@ interface SimDriverState {
 interface PingState {
   n: number;
   out: Map<number, number>;
+  /** the group of peers it is probed with (see start) */
+  slice: number;
 }
+const PING_SLICES = 4;
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -238,6 +241,7 @@ export class TeleopService {
   private readonly log: Logger;
   private readonly vehicleSockets = new Map<string, VehicleSocket>();
   private readonly pingStates = new WeakMap<object, PingState>();
+  private nextSlice = 0;
   private readonly alerts: LeitstandAlert[] = [];
   private readonly alertById = new Map<string, LeitstandAlert>();
   /** the open passenger call's alert per bus */
@@ -344,7 +348,10 @@ export class TeleopService {
   start(): void {
     this.flush();
     this.publish();
-    this.pingTimer = setInterval(() => this.pingAll(), this.options.pingMs);
+    // every peer is probed once per pingMs, but in PING_SLICES groups spread over that time: 250 probes at once (and
+    // 250 answers back together) were a burst that delayed teleoperation commands behind them
+    let slice = 0;
+    this.pingTimer = setInterval(() => this.pingAll((slice = (slice + 1) % PING_SLICES)), this.options.pingMs / PING_SLICES);
     this.schedule();
   }
 
@@ -594,15 +601,17 @@ export class TeleopService {
 
   // ---------------------------------------------------------------- RTT
 
-  private pingAll(): void {
+  private pingAll(slice: number): void {
     const now = this.clock.now();
-    for (const s of this.vehicleSockets.values()) this.ping(s as unknown as Socket, now);
-    for (const s of this.d.leitstand.sockets.values()) this.ping(s as unknown as Socket, now);
+    for (const s of this.vehicleSockets.values()) this.ping(s as unknown as Socket, now, slice);
+    for (const s of this.d.leitstand.sockets.values()) this.ping(s as unknown as Socket, now, slice);
   }
 
-  private ping(s: Socket, now: number): void {
+  /** Probes `s` (only if it belongs to `slice`, when given: a peer keeps the slice it got first). */
+  private ping(s: Socket, now: number, slice?: number): void {
     let st = this.pingStates.get(s);
-    if (!st) this.pingStates.set(s, (st = { n: 0, out: new Map() }));
+    if (!st) this.pingStates.set(s, (st = { n: 0, out: new Map(), slice: this.nextSlice++ % PING_SLICES }));
+    if (slice !== undefined && st.slice !== slice) return;
     for (const [n, t] of st.out) if (now - t > 5000) st.out.delete(n);
     const n = ++st.n;
     st.out.set(n, now);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import type { FleetState, FleetVehicle, LeitstandAlert, PlanUpdate, TeleopStateView } from '../protocol/events.ts';
+import { mergeFleetState } from '../protocol/fleet-delta.ts';
 import { RedisStore } from '../store/redis.ts';
 import { api, riderToken, socket, staffToken, startTestServer, waitFor, type TestServer } from '../testing/server.ts';
 
@@ -47,8 +48,7 @@ class Console {
   ) {
     s.on('teleop:ping', (p: unknown) => s.emit('teleop:pong', p));
     s.on('fleet:state', (f: FleetState) => {
-      for (const v of f.vehicles) {
-        this.fleet.set(v.id, v);
+      for (const v of mergeFleetState(this.fleet, f)) {
         const seen = this.modesSeen.get(v.id) ?? [];
         if (seen[seen.length - 1] !== v.mode) seen.push(v.mode);
         this.modesSeen.set(v.id, seen);

@@ -1,0 +1,146 @@
+import type { DispatcherSnapshot } from '../dispatch/dispatcher.ts';
+
+type VehicleEntry = DispatcherSnapshot['vehicles'][number];
+type BookingEntry = DispatcherSnapshot['bookings'][number];
+type DemandEntry = DispatcherSnapshot['demand'][number];
+
+/** One journal line's dispatcher part: what changed since the line before (all of it after a reset). */
+export interface DispatcherDelta {
+  idSeq: number;
+  eventSeq: number;
+  lastReoptimiseAt: number;
+  roster?: DispatcherSnapshot['roster'];
+  /** buses whose record changed, whole */
+  vehicles: VehicleEntry[];
+  /** bookings that are new or changed, whole */
+  bookings: BookingEntry[];
+  /** bookings the dispatcher forgot (finished long ago) */
+  forgotten: string[];
+  /** demand: entries before this time are gone (null: none left); the entries from the tail's first time on are
+   *  the tail (idempotent: a line applied twice, or after a compaction that already holds it, changes nothing) */
+  demandFrom: number | null;
+  demandTail: DemandEntry[];
+}
+
+/**
+ * The dispatcher's state is written to the journal with every change, but most of it does not change between two
+ * changes: hundreds of plans and bookings for one new offer. This remembers what was written (as JSON text per bus
+ * and per booking) and turns the next snapshot into the parts that differ, so a journal line is kilobytes, not
+ * megabytes, and no megabyte string is built (and collected) several times a second. Replaying the lines in order
+ * (`DispatcherReplay`) gives the last snapshot again.
+ */
+export class DispatcherDeltaWriter {
+  private roster = '';
+  private readonly vehicles = new Map<string, string>();
+  private readonly bookings = new Map<string, string>();
+  /** newest demand time at the last write, and how many entries had that time */
+  private demandWritten: { time: number; n: number } | null = null;
+  private last: DispatcherSnapshot | null = null;
+
+  /** Forget what was written: the next delta carries everything (after a compaction wrote the whole state). */
+  reset(): void {
+    this.roster = '';
+    this.vehicles.clear();
+    this.bookings.clear();
+    this.demandWritten = null;
+  }
+
+  /** JSON text of the delta from what was written to `s`; `s` counts as written afterwards. */
+  delta(s: DispatcherSnapshot): string {
+    this.last = s;
+    const vehicles: string[] = [];
+    const seenV = new Set<string>();
+    for (const v of s.vehicles) {
+      const id = v.state.id;
+      seenV.add(id);
+      const j = JSON.stringify(v);
+      if (this.vehicles.get(id) === j) continue;
+      this.vehicles.set(id, j);
+      vehicles.push(j);
+    }
+    for (const id of this.vehicles.keys()) if (!seenV.has(id)) this.vehicles.delete(id); // buses are never removed; kept exact anyway
+    const bookings: string[] = [];
+    const seenB = new Set<string>();
+    for (const b of s.bookings) {
+      seenB.add(b.id);
+      const j = JSON.stringify(b);
+      if (this.bookings.get(b.id) === j) continue;
+      this.bookings.set(b.id, j);
+      bookings.push(j);
+    }
+    const forgotten: string[] = [];
+    for (const id of this.bookings.keys()) {
+      if (seenB.has(id)) continue;
+      this.bookings.delete(id);
+      forgotten.push(id);
+    }
+    const roster = JSON.stringify(s.roster);
+    const rosterPart = roster === this.roster ? '' : `,"roster":${roster}`;
+    this.roster = roster;
+    const { from, tail } = this.demandDelta(s.demand);
+    return `{"idSeq":${s.idSeq},"eventSeq":${s.eventSeq},"lastReoptimiseAt":${JSON.stringify(s.lastReoptimiseAt)}${rosterPart},"vehicles":[${vehicles.join(',')}],"bookings":[${bookings.join(',')}],"forgotten":${JSON.stringify(forgotten)},"demandFrom":${JSON.stringify(from)},"demandTail":${JSON.stringify(tail)}}`;
+  }
+
+  /** The whole state as last written, as one snapshot's JSON text (null before anything was written). */
+  full(): string | null {
+    const s = this.last;
+    if (!s) return null;
+    return `{"version":1,"idSeq":${s.idSeq},"eventSeq":${s.eventSeq},"lastReoptimiseAt":${JSON.stringify(s.lastReoptimiseAt)},"roster":${this.roster || '[]'},"vehicles":[${[...this.vehicles.values()].join(',')}],"bookings":[${[...this.bookings.values()].join(',')}],"demand":${JSON.stringify(s.demand)}}`;
+  }
+
+  /**
+   * Demand entries are appended in time order and trimmed from the front: send the cut, and the entries from the
+   * time of the first new one on (those at that very time were partly written already: all of them again).
+   */
+  private demandDelta(demand: readonly DemandEntry[]): { from: number | null; tail: DemandEntry[] } {
+    const w = this.demandWritten;
+    let firstNew: number | null = demand.length ? demand[0].time : null;
+    if (w) {
+      let i = demand.length - 1;
+      while (i >= 0 && demand[i].time > w.time) i--; // newer than anything written: new
+      let atW = 0;
+      for (let j = i; j >= 0 && demand[j].time === w.time; j--) atW++;
+      firstNew = atW > w.n ? w.time : i < demand.length - 1 ? demand[i + 1].time : null;
+    }
+    const last = demand.at(-1);
+    let n = 0;
+    for (let j = demand.length - 1; last && j >= 0 && demand[j].time === last.time; j--) n++;
+    this.demandWritten = last ? { time: last.time, n } : null;
+    let start = demand.length;
+    if (firstNew !== null) {
+      start = 0;
+      while (start < demand.length && demand[start].time < firstNew) start++;
+    }
+    return { from: demand.length ? demand[0].time : null, tail: demand.slice(start) };
+  }
+}
+
+/** Rebuilds the dispatcher snapshot from journal lines: whole snapshots and deltas, in the order written. */
+export class DispatcherReplay {
+  private base: Omit<DispatcherSnapshot, 'vehicles' | 'bookings' | 'demand'> | null = null;
+  private vehicles = new Map<string, VehicleEntry>();
+  private bookings = new Map<string, BookingEntry>();
+  private demand: DemandEntry[] = [];
+
+  whole(s: DispatcherSnapshot): void {
+    const { vehicles, bookings, demand, ...base } = s;
+    this.base = base;
+    this.vehicles = new Map(vehicles.map((v) => [v.state.id, v]));
+    this.bookings = new Map(bookings.map((b) => [b.id, b]));
+    this.demand = [...demand];
+  }
+
+  delta(d: DispatcherDelta): void {
+    this.base = { version: 1, roster: d.roster ?? this.base?.roster ?? [], idSeq: d.idSeq, eventSeq: d.eventSeq, lastReoptimiseAt: d.lastReoptimiseAt };
+    for (const v of d.vehicles) this.vehicles.set(v.state.id, v);
+    for (const b of d.bookings) this.bookings.set(b.id, b);
+    for (const id of d.forgotten) this.bookings.delete(id);
+    const from = d.demandFrom, tailFrom = d.demandTail[0]?.time ?? Infinity;
+    this.demand = from === null ? [] : this.demand.filter((x) => x.time >= from && x.time < tailFrom);
+    this.demand.push(...d.demandTail);
+  }
+
+  snapshot(): DispatcherSnapshot | null {
+    return this.base ? { ...this.base, vehicles: [...this.vehicles.values()], bookings: [...this.bookings.values()], demand: this.demand } : null;
+  }
+}
