@@ -43,6 +43,10 @@ export interface WindowResult {
   serverRssMB: number | null;
   /** lowest heap used in the window: the floor after garbage collections */
   serverHeapMinMB: number | null;
+  /** heap after the last full garbage collection in the window (the live data; the floor above includes garbage) */
+  serverHeapLiveMB: number | null;
+  /** live bookings at the window's end (the server's live data grows with them) */
+  activeBookings: number | null;
   serverCpuPct: number | null;
   serverLagMaxMs: number | null;
   fanoutP99Ms: number | null;
@@ -195,6 +199,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         endS,
         serverRssMB: mean(ss.map((s) => s.serverRssMB)),
         serverHeapMinMB: min(ss.map((s) => s.serverHeapMB)),
+        serverHeapLiveMB: ss.map((s) => s.serverHeapLiveMB).filter((x): x is number => x !== null).at(-1) ?? null,
+        activeBookings: ss.map((s) => s.activeBookings).filter((x): x is number => x !== null).at(-1) ?? null,
         serverCpuPct: mean(ss.map((s) => s.serverCpuPct)),
         serverLagMaxMs: max(ss.map((s) => s.serverLagMaxMs)),
         fanoutP99Ms: fanout.window.summary()?.p99 ?? null,

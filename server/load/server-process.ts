@@ -105,6 +105,7 @@ export function procUsage(pid: number): { cpuSeconds: number; rssBytes: number; 
   }
 }
 const METRICS_EVERY_S = 5;
+const ACTIVE = ['offered', 'confirmed', 'assigned', 'picked_up'];
 /** USER_HZ: 100 on every Linux this runs on (sysconf is not reachable from node) */
 const CLK_TCK = 100;
 
@@ -127,6 +128,10 @@ export interface ResourceSample {
   serverWriteMBs: number | null;
   serverRssMB: number | null;
   serverHeapMB: number | null;
+  /** the server's heap right after its last full garbage collection (/metrics kl_heap_live_bytes): live data */
+  serverHeapLiveMB: number | null;
+  /** bookings the server is keeping a promise for (offered, confirmed, assigned, picked up): its live data */
+  activeBookings: number | null;
   /** the server's event-loop delay over the last second (/metrics, monitorEventLoopDelay): p99 and max, ms */
   serverLagP99Ms: number | null;
   serverLagMaxMs: number | null;
@@ -217,6 +222,8 @@ export class ResourceMonitor {
         serverWriteMBs,
         serverRssMB: rss === null || rss === undefined ? null : rss / 2 ** 20,
         serverHeapMB: metrics?.has('kl_node_nodejs_heap_size_used_bytes') ? metrics.get('kl_node_nodejs_heap_size_used_bytes')! / 2 ** 20 : null,
+        serverHeapLiveMB: metrics?.get('kl_heap_live_bytes') ? metrics.get('kl_heap_live_bytes')! / 2 ** 20 : null,
+        activeBookings: metrics ? ACTIVE.reduce((n, st) => n + (metrics.get(`kl_bookings{status="${st}"}`) ?? 0), 0) : null,
         serverLagP99Ms: lagSec('kl_event_loop_lag_seconds'),
         serverLagMaxMs: lagSec('kl_event_loop_lag_max_seconds'),
         loadCpuPct,

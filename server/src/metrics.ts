@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 
 const LOOP_RESOLUTION_MS = 10;
 
@@ -19,11 +20,20 @@ export class Metrics {
   readonly eventLoopLag = new Gauge({ name: 'kl_event_loop_lag_seconds', help: 'event loop delay p99 over the last scrape interval', registers: [this.registry] });
   readonly eventLoopLagMax = new Gauge({ name: 'kl_event_loop_lag_max_seconds', help: 'longest event loop delay over the last scrape interval', registers: [this.registry] });
   readonly inputRejected = new Counter({ name: 'kl_input_rejected_total', help: 'payloads rejected at the edge', labelNames: ['where'], registers: [this.registry] });
+  /**
+   * The heap's live data: bytes in use right after the last full (mark-compact) collection. Heap in use at any other
+   * moment includes garbage not yet collected, so its minimum over a minute depends on when the collector ran.
+   */
+  readonly heapLive = new Gauge({ name: 'kl_heap_live_bytes', help: 'V8 heap in use right after the last full garbage collection', registers: [this.registry] });
   private readonly loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  private readonly gc = new PerformanceObserver((list) => {
+    if (list.getEntries().some((e: PerformanceEntry) => (e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) this.heapLive.set(getHeapStatistics().used_heap_size);
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'kl_node_' });
     this.loop.enable();
+    this.gc.observe({ entryTypes: ['gc'] });
   }
 
   async render(bookingCounts: Record<string, number>): Promise<string> {
@@ -39,5 +49,6 @@ export class Metrics {
 
   stop(): void {
     this.loop.disable();
+    this.gc.disconnect();
   }
 }

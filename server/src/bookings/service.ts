@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { SnapError } from '@kl/routing';
 import type { Clock } from '../core/clock.ts';
 import type { Dispatcher } from '../dispatch/dispatcher.ts';
-import type { Booking as DispatchBooking, DispatchEvent, Location } from '../dispatch/types.ts';
+import type { Booking as DispatchBooking, DispatchEvent, Location, VehiclePlan } from '../dispatch/types.ts';
 import { ApiError, forbidden, notFound } from '../http/errors.ts';
 import type { BookingCreate, BookingStatus, BookingView, PlanUpdate } from '../protocol/events.ts';
 import type { Principal } from '../auth/tokens.ts';
@@ -17,6 +17,8 @@ const toMs = (t: string | number | undefined): number | undefined => (t === unde
 
 /** Terminal states: nothing changes a booking after these. */
 const FINAL = new Set(['completed', 'cancelled', 'rejected', 'expired', 'no_show']);
+/** a rider's ETA may be this old (ms) unless the bus's plan changed meanwhile */
+const LIVE_PLAN_MS = 1000;
 
 /** Commands that only the dispatcher leader carries out; other instances forward them (cluster/node.ts). */
 export type BookingCommand = 'create' | 'confirm' | 'cancel' | 'forgetRider' | 'stopEvent';
@@ -53,6 +55,7 @@ export interface BookingServiceEvents {
 export class BookingService extends EventEmitter<BookingServiceEvents> {
   private readonly records = new Map<string, BookingRecord>();
   private readonly planVersions = new Map<string, { key: string; version: number; update: PlanUpdate }>();
+  private readonly livePlans = new Map<string, { version: number; at: number; stops: VehiclePlan['stops'] | undefined }>();
   /** the dispatcher's planVersion of each bus when its plan was last compared (publishPlans) */
   private readonly publishedVersions = new Map<string, number>();
   /** vehicles that have been sent their current plan (their confirmed bookings count as assigned) */
@@ -91,6 +94,7 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
   reload(dispatcher: Dispatcher, records: BookingRecord[]): void {
     this.dispatcher = dispatcher;
     this.publishedVersions.clear(); // versions of the predecessor's dispatcher mean nothing here
+    this.livePlans.clear();
     this.records.clear();
     this.restore(records);
     this.pendingEvents = [];
@@ -119,9 +123,24 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
 
   // ------------------------------------------------------------------ queries
 
+  /**
+   * A bus's planned stops with their times, rebuilt when its dispatcher state changed or after LIVE_PLAN_MS: every
+   * rider's ETA comes from here once a second, and building the plan (its schedule) once per rider grew with the
+   * number of riders on board and waiting.
+   */
+  private liveStops(vehicleId: string): VehiclePlan['stops'] | undefined {
+    const version = this.dispatcher.planVersion(vehicleId);
+    const now = this.clock.now();
+    const c = this.livePlans.get(vehicleId);
+    if (c && c.version === version && now - c.at < LIVE_PLAN_MS) return c.stops;
+    const stops = this.dispatcher.plan(vehicleId)?.stops;
+    this.livePlans.set(vehicleId, { version, at: now, stops });
+    return stops;
+  }
+
   view(r: BookingRecord): BookingView {
     // the leader reads its dispatcher; a follower the plan the leader last published
-    const stops = !r.vehicleId ? undefined : this.leads() ? this.dispatcher.plan(r.vehicleId)?.stops : this.planVersions.get(r.vehicleId)?.update.stops;
+    const stops = !r.vehicleId ? undefined : this.leads() ? this.liveStops(r.vehicleId) : this.planVersions.get(r.vehicleId)?.update.stops;
     let eta: string | null = null;
     if (stops && (r.status === 'confirmed' || r.status === 'assigned' || r.status === 'picked_up')) {
       const kind = r.status === 'picked_up' ? 'dropoff' : 'pickup';

@@ -15,6 +15,7 @@ import { makeDispatcher, MIN, T0 } from './testing/fixtures.ts';
 import { gridLoc, parseGrid } from './testing/grid.ts';
 import type { Timetable } from './timetable.ts';
 import type { DispatchEvent, DriverShift, RideRequest, VehicleState } from './types.ts';
+import { DispatcherDeltaWriter, DispatcherReplay } from '../store/dispatcher-delta.ts';
 
 const TIMETABLE: Timetable = {
   synthetic: true,
@@ -74,8 +75,15 @@ const commandArb = fc.oneof(
   { weight: 1, arbitrary: fc.nat().map((i) => ({ kind: 'breakdown' as const, i })) },
 );
 
+const journals = new WeakMap<Dispatcher, { writer: DispatcherDeltaWriter; replay: DispatcherReplay }>();
+
 /** Everything that must hold at any moment, whatever happened before. */
 function checkInvariants(d: Dispatcher, ex: PlanExecutor): void {
+  // The journal's deltas (which skip buses and bookings whose objects did not change) replay to the full state.
+  let j = journals.get(d);
+  if (!j) journals.set(d, (j = { writer: new DispatcherDeltaWriter(), replay: new DispatcherReplay() }));
+  j.replay.delta(JSON.parse(j.writer.delta(d.toJSON())));
+  expect(j.replay.snapshot()).toEqual(JSON.parse(JSON.stringify(d.toJSON())));
   // After vehicleArrived, the stops at that place stay first until served, cancelled or given up.
   ex.checkPinned();
   expect(ex.problems).toEqual([]);

@@ -32,7 +32,8 @@ describe('dispatcher journal deltas', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
         const buses = new Map<string, { x: number }>();
-        const bookings = new Map<string, { status: string }>();
+        // the same booking objects, changed in place, as the dispatcher does
+        const bookings = new Map<string, { id: string; status: string }>();
         let demand: { time: number; hubId: string }[] = [];
         let t = 1000;
         let rosterN = 0;
@@ -45,7 +46,7 @@ describe('dispatcher journal deltas', () => {
             lastReoptimiseAt: t,
             roster: Array.from({ length: rosterN }, (_, i) => ({ id: `d${i}`, start: 0, end: 1 })),
             vehicles: [...buses].map(([id, b]) => ({ state: { id, x: b.x }, stops: [], onboard: [], reservedDriverId: null, task: null })),
-            bookings: [...bookings].map(([id, b]) => ({ id, status: b.status })),
+            bookings: [...bookings.values()],
             demand: demand.map((d) => ({ ...d })),
           }) as unknown as DispatcherSnapshot;
         const w = new DispatcherDeltaWriter();
@@ -58,7 +59,11 @@ describe('dispatcher journal deltas', () => {
         };
         for (const o of ops) {
           if (o.k === 'bus') buses.set(`b${o.id}`, { x: o.x });
-          else if (o.k === 'book') bookings.set(`r${o.id}`, { status: o.status });
+          else if (o.k === 'book') {
+            const b = bookings.get(`r${o.id}`);
+            if (b) b.status = o.status;
+            else bookings.set(`r${o.id}`, { id: `r${o.id}`, status: o.status });
+          }
           else if (o.k === 'forget') bookings.delete(`r${o.id}`);
           else if (o.k === 'demand') demand.push({ time: (t += o.dt), hubId: o.hub });
           else if (o.k === 'trim') demand = demand.filter((d) => d.time >= (demand[Math.min(o.n, demand.length - 1)]?.time ?? 0));

@@ -4,6 +4,18 @@ type VehicleEntry = DispatcherSnapshot['vehicles'][number];
 type BookingEntry = DispatcherSnapshot['bookings'][number];
 type DemandEntry = DispatcherSnapshot['demand'][number];
 
+/**
+ * The fields of a dispatcher Booking that change after it is made; every other field is `readonly`. The check
+ * below fails to compile when a writable field is added to Booking without being named here (the delta writer
+ * would then miss its changes).
+ */
+type BookingMutableKey = 'status' | 'vehicleId' | 'offerExpiresAt' | 'pickedUpAt' | 'droppedOffAt' | 'arrivedAt';
+type IfEquals<X, Y, A, B> = (<T>() => T extends X ? 1 : 2) extends <T>() => T extends Y ? 1 : 2 ? A : B;
+type WritableKeys<T> = { [K in keyof T]-?: IfEquals<{ [Q in K]: T[K] }, { -readonly [Q in K]: T[K] }, K, never> }[keyof T];
+const allMutableNamed: Exclude<WritableKeys<BookingEntry>, BookingMutableKey> extends never ? true : false = true;
+void allMutableNamed;
+const fingerprint = (b: BookingEntry): string => `${b.status}|${b.vehicleId}|${b.offerExpiresAt}|${b.pickedUpAt}|${b.droppedOffAt}|${b.arrivedAt}`;
+
 /** One journal line's dispatcher part: what changed since the line before (all of it after a reset). */
 export interface DispatcherDelta {
   idSeq: number;
@@ -33,6 +45,10 @@ export class DispatcherDeltaWriter {
   private roster = '';
   private readonly vehicles = new Map<string, string>();
   private readonly bookings = new Map<string, string>();
+  /** the parts of each bus last serialised */
+  private readonly seenVehicle = new Map<string, VehicleEntry>();
+  /** the booking object last serialised, and its mutable fields then */
+  private readonly seenBooking = new Map<string, { obj: BookingEntry; fp: string }>();
   /** newest demand time at the last write, and how many entries had that time */
   private demandWritten: { time: number; n: number } | null = null;
   private last: DispatcherSnapshot | null = null;
@@ -41,7 +57,9 @@ export class DispatcherDeltaWriter {
   reset(): void {
     this.roster = '';
     this.vehicles.clear();
+    this.seenVehicle.clear();
     this.bookings.clear();
+    this.seenBooking.clear();
     this.demandWritten = null;
   }
 
@@ -53,16 +71,31 @@ export class DispatcherDeltaWriter {
     for (const v of s.vehicles) {
       const id = v.state.id;
       seenV.add(id);
+      // The dispatcher replaces a bus's state, stops, onboard list and task, never changes them in place: the same
+      // objects mean the same bus (the dispatcher's property test checks the journal against full snapshots).
+      const seen = this.seenVehicle.get(id);
+      if (seen && seen.state === v.state && seen.stops === v.stops && seen.onboard === v.onboard && seen.task === v.task && seen.reservedDriverId === v.reservedDriverId && seen.charging === v.charging && seen.standing === v.standing) continue;
+      this.seenVehicle.set(id, { ...v });
       const j = JSON.stringify(v);
       if (this.vehicles.get(id) === j) continue;
       this.vehicles.set(id, j);
       vehicles.push(j);
     }
-    for (const id of this.vehicles.keys()) if (!seenV.has(id)) this.vehicles.delete(id); // buses are never removed; kept exact anyway
+    for (const id of this.vehicles.keys()) {
+      if (seenV.has(id)) continue; // buses are never removed; kept exact anyway
+      this.vehicles.delete(id);
+      this.seenVehicle.delete(id);
+    }
     const bookings: string[] = [];
     const seenB = new Set<string>();
     for (const b of s.bookings) {
       seenB.add(b.id);
+      // the same object with the same mutable fields cannot have changed (the rest of a Booking is readonly, see
+      // BookingMutableKey): no need to serialise the thousand unchanged bookings again for every new one
+      const fp = fingerprint(b);
+      const seen = this.seenBooking.get(b.id);
+      if (seen && seen.obj === b && seen.fp === fp) continue;
+      this.seenBooking.set(b.id, { obj: b, fp });
       const j = JSON.stringify(b);
       if (this.bookings.get(b.id) === j) continue;
       this.bookings.set(b.id, j);
@@ -72,6 +105,7 @@ export class DispatcherDeltaWriter {
     for (const id of this.bookings.keys()) {
       if (seenB.has(id)) continue;
       this.bookings.delete(id);
+      this.seenBooking.delete(id);
       forgotten.push(id);
     }
     const roster = JSON.stringify(s.roster);
