@@ -545,6 +545,7 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
       if (this.publishedVersions.get(id) === version) continue;
       this.publishedVersions.set(id, version);
       const p = this.dispatcher.plan(id)!;
+      this.livePlans.set(id, { version, at: this.clock.now(), stops: p.stops }); // riders' ETAs need not build it again
       const key = planKey(p);
       const cur = this.planVersions.get(p.vehicleId);
       if (cur && cur.key === key) continue;

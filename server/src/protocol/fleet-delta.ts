@@ -2,7 +2,8 @@ import type { FleetState, FleetVehicle, FleetVehicleDelta } from './events.ts';
 
 // Pure and import-free at run time: the Leitstand bundle and the test consoles merge `fleet:state` with the same code.
 
-const sameValue = (a: unknown, b: unknown): boolean => {
+/** Equal, or objects whose own fields are identical (one level deep). */
+export const sameValue = (a: unknown, b: unknown): boolean => {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   const ka = Object.keys(a);

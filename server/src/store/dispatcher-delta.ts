@@ -1,4 +1,5 @@
 import type { DispatcherSnapshot } from '../dispatch/dispatcher.ts';
+import { sameValue } from '../protocol/fleet-delta.ts';
 
 type VehicleEntry = DispatcherSnapshot['vehicles'][number];
 type BookingEntry = DispatcherSnapshot['bookings'][number];
@@ -16,7 +17,7 @@ const allMutableNamed: Exclude<WritableKeys<BookingEntry>, BookingMutableKey> ex
 void allMutableNamed;
 const fingerprint = (b: BookingEntry): string => `${b.status}|${b.vehicleId}|${b.offerExpiresAt}|${b.pickedUpAt}|${b.droppedOffAt}|${b.arrivedAt}`;
 
-/** One journal line's dispatcher part: what changed since the line before (all of it after a reset). */
+/** One journal line's dispatcher part: what changed since the line before (everything, in the first one). */
 export interface DispatcherDelta {
   idSeq: number;
   eventSeq: number;
@@ -43,25 +44,13 @@ export interface DispatcherDelta {
  */
 export class DispatcherDeltaWriter {
   private roster = '';
-  private readonly vehicles = new Map<string, string>();
-  private readonly bookings = new Map<string, string>();
-  /** the parts of each bus last serialised */
-  private readonly seenVehicle = new Map<string, VehicleEntry>();
-  /** the booking object last serialised, and its mutable fields then */
-  private readonly seenBooking = new Map<string, { obj: BookingEntry; fp: string }>();
+  /** per bus: its parts as last serialised (compared by identity) and that JSON */
+  private readonly vehicles = new Map<string, { parts: VehicleEntry; json: string }>();
+  /** per booking: the object last serialised, its mutable fields then, and that JSON */
+  private readonly bookings = new Map<string, { obj: BookingEntry; fp: string; json: string }>();
   /** newest demand time at the last write, and how many entries had that time */
   private demandWritten: { time: number; n: number } | null = null;
   private last: DispatcherSnapshot | null = null;
-
-  /** Forget what was written: the next delta carries everything (after a compaction wrote the whole state). */
-  reset(): void {
-    this.roster = '';
-    this.vehicles.clear();
-    this.seenVehicle.clear();
-    this.bookings.clear();
-    this.seenBooking.clear();
-    this.demandWritten = null;
-  }
 
   /** JSON text of the delta from what was written to `s`; `s` counts as written afterwards. */
   delta(s: DispatcherSnapshot): string {
@@ -73,19 +62,13 @@ export class DispatcherDeltaWriter {
       seenV.add(id);
       // The dispatcher replaces a bus's state, stops, onboard list and task, never changes them in place: the same
       // objects mean the same bus (the dispatcher's property test checks the journal against full snapshots).
-      const seen = this.seenVehicle.get(id);
-      if (seen && seen.state === v.state && seen.stops === v.stops && seen.onboard === v.onboard && seen.task === v.task && seen.reservedDriverId === v.reservedDriverId && seen.charging === v.charging && seen.standing === v.standing) continue;
-      this.seenVehicle.set(id, { ...v });
-      const j = JSON.stringify(v);
-      if (this.vehicles.get(id) === j) continue;
-      this.vehicles.set(id, j);
-      vehicles.push(j);
+      const w = this.vehicles.get(id);
+      if (w && sameValue(w.parts, v)) continue;
+      const json = JSON.stringify(v);
+      this.vehicles.set(id, { parts: { ...v }, json });
+      if (w?.json !== json) vehicles.push(json);
     }
-    for (const id of this.vehicles.keys()) {
-      if (seenV.has(id)) continue; // buses are never removed; kept exact anyway
-      this.vehicles.delete(id);
-      this.seenVehicle.delete(id);
-    }
+    for (const id of this.vehicles.keys()) if (!seenV.has(id)) this.vehicles.delete(id); // buses are never removed; kept exact anyway
     const bookings: string[] = [];
     const seenB = new Set<string>();
     for (const b of s.bookings) {
@@ -93,19 +76,16 @@ export class DispatcherDeltaWriter {
       // the same object with the same mutable fields cannot have changed (the rest of a Booking is readonly, see
       // BookingMutableKey): no need to serialise the thousand unchanged bookings again for every new one
       const fp = fingerprint(b);
-      const seen = this.seenBooking.get(b.id);
-      if (seen && seen.obj === b && seen.fp === fp) continue;
-      this.seenBooking.set(b.id, { obj: b, fp });
-      const j = JSON.stringify(b);
-      if (this.bookings.get(b.id) === j) continue;
-      this.bookings.set(b.id, j);
-      bookings.push(j);
+      const w = this.bookings.get(b.id);
+      if (w && w.obj === b && w.fp === fp) continue;
+      const json = JSON.stringify(b);
+      this.bookings.set(b.id, { obj: b, fp, json });
+      if (w?.json !== json) bookings.push(json);
     }
     const forgotten: string[] = [];
     for (const id of this.bookings.keys()) {
       if (seenB.has(id)) continue;
       this.bookings.delete(id);
-      this.seenBooking.delete(id);
       forgotten.push(id);
     }
     const roster = JSON.stringify(s.roster);
@@ -119,7 +99,8 @@ export class DispatcherDeltaWriter {
   full(): string | null {
     const s = this.last;
     if (!s) return null;
-    return `{"version":1,"idSeq":${s.idSeq},"eventSeq":${s.eventSeq},"lastReoptimiseAt":${JSON.stringify(s.lastReoptimiseAt)},"roster":${this.roster || '[]'},"vehicles":[${[...this.vehicles.values()].join(',')}],"bookings":[${[...this.bookings.values()].join(',')}],"demand":${JSON.stringify(s.demand)}}`;
+    const json = (m: Map<string, { json: string }>) => [...m.values()].map((w) => w.json).join(',');
+    return `{"version":1,"idSeq":${s.idSeq},"eventSeq":${s.eventSeq},"lastReoptimiseAt":${JSON.stringify(s.lastReoptimiseAt)},"roster":${this.roster || '[]'},"vehicles":[${json(this.vehicles)}],"bookings":[${json(this.bookings)}],"demand":${JSON.stringify(s.demand)}}`;
   }
 
   /**

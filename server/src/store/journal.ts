@@ -6,6 +6,9 @@ import type { DispatcherSnapshot } from '../dispatch/dispatcher.ts';
 import { DispatcherDeltaWriter, DispatcherReplay, type DispatcherDelta } from './dispatcher-delta.ts';
 import type { BookingRecord, EventRecord, PersistedState, Store } from './types.ts';
 
+/** a compaction (the whole state in one line, written to a new file) replaces every this many lines */
+const COMPACT_EVERY_LINES = 2000;
+
 /**
  * Embedded store: state in memory, every commit appended to `DATA_DIR/journal.ndjson` and fsync'd before the
  * caller hears "ok". A line holds the changed booking records and what changed in the dispatcher's state (a delta,
@@ -13,16 +16,11 @@ import type { BookingRecord, EventRecord, PersistedState, Store } from './types.
  * line from a crash is ignored) and compacted, so it never grows without bound across restarts. Events go to
  * `events.ndjson`.
  */
-/** a compaction (the whole state in one line, written to a new file) replaces every this many lines */
-const COMPACT_EVERY_LINES = 2000;
-
 export class JournalStore implements Store {
   readonly kind = 'memory' as const;
   private bookings = new Map<string, BookingRecord>();
   /** what of the dispatcher's state is in the journal: the next line holds only what changed */
   private readonly written = new DispatcherDeltaWriter();
-  /** the dispatcher's state as loaded, until the first commit after start */
-  private loadedJson: string | null = null;
   private events: EventRecord[] = [];
   private journal: FileHandle | null = null;
   private eventsFile: FileHandle | null = null;
@@ -58,7 +56,7 @@ export class JournalStore implements Store {
       if (entry.dispatcherDelta) replay.delta(entry.dispatcherDelta);
     }
     const dispatcher = replay.snapshot();
-    this.loadedJson = dispatcher ? JSON.stringify(dispatcher) : null;
+    if (dispatcher) this.written.delta(dispatcher); // the compaction below writes it; later lines are deltas from it
     try {
       const ev = await readFile(join(this.dir, 'events.ndjson'), 'utf8');
       for (const line of ev.split('\n')) {
@@ -83,7 +81,7 @@ export class JournalStore implements Store {
 
   /** The whole state as one journal line, as of now (records, and the dispatcher as last written). */
   private wholeLine(): string {
-    return `{"bookings":${JSON.stringify([...this.bookings.values()])},"dispatcher":${this.written.full() ?? this.loadedJson ?? 'null'}}\n`;
+    return `{"bookings":${JSON.stringify([...this.bookings.values()])},"dispatcher":${this.written.full() ?? 'null'}}\n`;
   }
 
   /** Rewrites the journal as one line with the current state (write to a temp file, fsync, rename). */
