@@ -231,6 +231,16 @@ export class RoutingEngine {
     return { duration: res.duration, distance: res.length, weight: res.weight };
   }
 
+  /**
+   * Computes a position's search spaces now (both directions), so a later matrix over it only meets them: lets a
+   * caller spread that work over several event-loop turns instead of paying it inside one call.
+   */
+  prepare(p: Phantom): void {
+    if (this.closed) return;
+    this.spaceOf(p, 'forward');
+    this.spaceOf(p, 'backward');
+  }
+
   private readonly fwdSpaces = new WeakMap<Phantom, SearchSpace>();
   private readonly bwdSpaces = new WeakMap<Phantom, SearchSpace>();
   /** A position's CH search space, computed once per phantom object (callers reuse phantoms for places they revisit). */

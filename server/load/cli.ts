@@ -17,7 +17,7 @@ import { runLoad } from './run.ts';
 
 const USAGE = `usage: npm run load -- [--vehicles 200] [--consoles 50] [--riders 200] [--duration 60] [--url URL]
          [--drivers N] [--bookings-per-min N] [--hz 10] [--command-interval 500] [--seed 1]
-         [--redis URL] [--cpu-prof DIR] [--json FILE] [--strict] [--write-fixtures DIR]
+         [--redis URL] [--cpu-prof DIR] [--json FILE] [--strict] [--write-fixtures DIR] [--no-pin]
        npm run soak -- [--minutes 10] [--warmup 2] (and the options above)`;
 
 function fail(msg: string): never {
@@ -44,6 +44,7 @@ const argsSchema = z
     strict: z.boolean().default(false),
     'write-fixtures': z.string().min(1).optional(),
     soak: z.boolean().default(false),
+    'no-pin': z.boolean().default(false),
     minutes: int(1, 24 * 60).default(10),
     warmup: int(0, 60).default(2),
   })
@@ -70,6 +71,7 @@ try {
       strict: { type: 'boolean' },
       'write-fixtures': { type: 'string' },
       soak: { type: 'boolean' },
+      'no-pin': { type: 'boolean' },
       minutes: { type: 'string' },
       warmup: { type: 'string' },
     },
@@ -117,6 +119,7 @@ try {
     url: a.url,
     redisUrl: a.redis,
     cpuProfileDir,
+    pin: !a['no-pin'],
     ...(a.soak ? { windowS: 60, onWindow: (w) => log(windowLine(w)) } : {}),
     log,
   });

@@ -12,7 +12,7 @@ type ConsoleSocket = Socket<LeitstandServerToClient, LeitstandClientToServer>;
  * of their own). A state some console got and another did not within the sweep's horizon is dropped for the latter.
  * Send records come from the vehicle process in batches, possibly after the deliveries: both wait for the sweep.
  */
-export class FanoutTracker {
+export class FanoutTracker implements FanoutSink {
   /** states with `sentAt` in [from, to) count (epoch ms; set when recording starts and stops) */
   from = Infinity;
   to = Infinity;
@@ -92,12 +92,24 @@ export class FanoutTracker {
   }
 }
 
+/** Where a console's fleet states go (the tracker, or a drivers' process's batch for its parent). */
+export interface FanoutSink {
+  onReceived(vehicleId: string, sentAt: number, now: number, receivedAt?: number, fannedOutAt?: number): void;
+}
+
+/** Where a driver's commands and heartbeat errors go (the tracker, or a drivers' process's batch). */
+export interface CommandSink {
+  issued(vehicleId: string, seq: number): void;
+  answered(vehicleId: string, seq: number, res: Ack<unknown>): void;
+  heartbeatError(code: string): void;
+}
+
 /**
  * Teleoperation command path: console emit → bus receives (one way, reported by the vehicle process) → the bus's
- * verdict back at the console (round trip). A command counts as having reached the bus when the vehicle process
- * reports it; the report may come after the verdict, so commands are settled a second after their answer.
+ * verdict back at the console (round trip). Arrivals on board and verdicts come from different processes in
+ * batches, in either order: a command is settled a second after its verdict, joined with its arrival then.
  */
-export class TeleopTracker {
+export class TeleopTracker implements CommandSink {
   recording = false;
   readonly roundTrip = new Latency();
   readonly oneWay = new Latency();
@@ -105,22 +117,30 @@ export class TeleopTracker {
   readonly outcomes = new Tally();
   /** heartbeat acks that were errors, by code */
   readonly heartbeatErrors = new Tally();
-  private readonly inflight = new Map<string, { t0: number; wall: number; reached: boolean; answered: { t: number; res: Ack<unknown> } | null }>();
+  private readonly inflight = new Map<string, { t0: number; wall: number; answered: { t: number; res: Ack<unknown> } | null }>();
+  /** arrivals on board (epoch ms) by command, until their command settles */
+  private readonly arrivals = new Map<string, number>();
 
+  /** `wall`/`t0`: when the command left its console (epoch ms / performance.now() of this process) */
   issued(vehicleId: string, seq: number): void {
-    if (!this.recording) return;
-    this.inflight.set(`${vehicleId}#${seq}`, { t0: performance.now(), wall: Date.now(), reached: false, answered: null });
+    if (this.recording) this.track(vehicleId, seq, Date.now(), performance.now());
+  }
+  /** A command that left a console at `wall` (epoch ms), `t0` on this process's performance clock. */
+  track(vehicleId: string, seq: number, wall: number, t0: number): void {
+    this.inflight.set(`${vehicleId}#${seq}`, { t0, wall, answered: null });
   }
   /** from the vehicle process: a forwarded command arrived on board at `at` (epoch ms); simulated drivers' are not ours */
   onVehicle(c: { vehicleId: string; seq: number; by: string; at: number }): void {
-    const e = this.inflight.get(`${c.vehicleId}#${c.seq}`);
-    if (!e || e.reached || c.by.startsWith('sim:')) return;
-    e.reached = true;
-    this.oneWay.record(c.at - e.wall);
+    const key = `${c.vehicleId}#${c.seq}`;
+    if (c.by.startsWith('sim:') || this.arrivals.has(key)) return;
+    this.arrivals.set(key, c.at);
   }
-  answered(vehicleId: string, seq: number, res: Ack<unknown>): void {
+  answered(vehicleId: string, seq: number, res: Ack<unknown>, t = performance.now()): void {
     const e = this.inflight.get(`${vehicleId}#${seq}`);
-    if (e && !e.answered) e.answered = { t: performance.now(), res };
+    if (e && !e.answered) e.answered = { t, res };
+  }
+  heartbeatError(code: string): void {
+    if (this.recording) this.heartbeatErrors.inc(code);
   }
   /** Settles the commands answered more than `graceMs` ago. */
   settle(graceMs = 1000): void {
@@ -128,15 +148,21 @@ export class TeleopTracker {
     for (const [key, e] of this.inflight) {
       if (!e.answered || now - e.answered.t < graceMs) continue;
       this.inflight.delete(key);
+      const at = this.arrivals.get(key);
+      this.arrivals.delete(key);
       const res = e.answered.res;
       if ('data' in res) this.outcomes.inc('accepted');
       else if (res.error.code === 'TIMEOUT') this.outcomes.inc('timeout');
-      else this.outcomes.inc(`${e.reached ? 'refused by bus' : 'refused by server'}: ${res.error.code}`);
-      if (e.reached) {
+      else this.outcomes.inc(`${at !== undefined ? 'refused by bus' : 'refused by server'}: ${res.error.code}`);
+      if (at !== undefined) {
+        this.oneWay.record(at - e.wall);
         this.roundTrip.record(e.answered.t - e.t0);
         this.window.record(e.answered.t - e.t0);
       }
     }
+    // arrivals of commands sent before the recording (or never answered) are not waited for
+    const stale = Date.now() - 60_000;
+    for (const [key, at] of this.arrivals) if (at < stale) this.arrivals.delete(key);
   }
   /** commands without any answer at the end */
   get unanswered(): number {
@@ -157,7 +183,7 @@ export class LoadConsole {
   constructor(
     readonly username: string,
     readonly role: 'driver' | 'dispatcher',
-    private readonly fanout: FanoutTracker,
+    private readonly fanout: FanoutSink,
     private readonly alerts: Map<string, LeitstandAlert> | null,
   ) {}
 
@@ -196,6 +222,8 @@ export class LoadDriver {
   private lastBeat = 0;
   private hbTimer: NodeJS.Timeout | null = null;
   private cmdTimer: NodeJS.Timeout | null = null;
+  /** holds its bus and looks after it (between the first acquire and stop) */
+  private live = false;
   private holding = false;
   private recovering = false;
   private step = 0;
@@ -205,8 +233,10 @@ export class LoadDriver {
   constructor(
     private readonly console: LoadConsole,
     readonly vehicleId: string,
-    private readonly tracker: TeleopTracker,
+    private readonly tracker: CommandSink,
     private readonly intervalMs: number,
+    /** when within the interval this driver's commands go out: drivers at different desks are not in step */
+    private readonly phaseMs = 0,
   ) {}
 
   private get s(): ConsoleSocket {
@@ -215,13 +245,16 @@ export class LoadDriver {
 
   async start(): Promise<void> {
     this.s.on('teleop:state', (v: TeleopStateView) => {
-      if (v.vehicleId !== this.vehicleId || !this.cmdTimer) return;
+      if (v.vehicleId !== this.vehicleId || !this.live) return;
       const mine = v.holder === this.console.username;
       this.holding = mine && v.mode === 'remote';
       if (!mine || v.mode === 'safe_stop' || v.mode === 'emergency_stop') void this.recover(v);
     });
     this.hbTimer = setInterval(() => this.heartbeat(), 100);
     await this.acquire();
+    this.live = true;
+    await new Promise((res) => setTimeout(res, this.phaseMs));
+    if (!this.hbTimer) return; // stopped meanwhile
     this.cmdTimer = setInterval(() => this.command(), this.intervalMs);
   }
 
@@ -259,7 +292,7 @@ export class LoadDriver {
     const sentAt = Math.max(this.lastBeat + 1, Date.now());
     this.lastBeat = sentAt;
     this.s.emit('teleop:heartbeat', { vehicleId: this.vehicleId, sentAt }, (r) => {
-      if ('error' in r && this.tracker.recording) this.tracker.heartbeatErrors.inc(r.error.code);
+      if ('error' in r) this.tracker.heartbeatError(r.error.code);
     });
   }
 
@@ -273,6 +306,7 @@ export class LoadDriver {
 
   stop(): void {
     if (this.hbTimer) clearInterval(this.hbTimer);
+    this.live = false;
     if (this.cmdTimer) clearInterval(this.cmdTimer);
     this.hbTimer = null;
     this.cmdTimer = null;

@@ -21,6 +21,7 @@ export function loadReport(r: LoadResult): string {
     `KL Shuttle load: ${o.vehicles} vehicles × ${o.hz} Hz, ${o.consoles} consoles (${o.drivers} drivers, a command every ${o.commandIntervalMs} ms each), ${o.riders} riders (~${o.bookingsPerMin} bookings/min), ${r.measuredS.toFixed(0)} s measured (after ${r.settledAfterS.toFixed(0)} s of settling)`,
     `server: ${r.server.child ? `child process pid ${r.server.pid}${o.redisUrl ? ' (Redis store)' : ' (embedded store)'}` : 'given by --url'} ${r.server.url}; connected at the end: ${r.connected.vehicles} vehicles, ${r.connected.consoles} consoles`,
     `machine: ${cpus().length} cores; load average before ${la(r.loadAvgBefore)}, during (1 min) mean ${fmt(res.load1.mean, 2)} max ${fmt(res.load1.max, 2)}, after ${la(r.loadAvgAfter)}`,
+    r.server.pinning ? `CPUs: the server on CPU ${r.server.pinning.server}, kept clear of the load generator (consoles, riders, buses, drivers) on CPU ${r.server.pinning.load} (--no-pin: both share all)` : 'CPUs: server and load generator share all CPUs',
   ];
   const teleopOk = t.roundTrip ? t.roundTrip.p99 <= TARGETS.teleopP99Ms : null;
   const latency = table(
@@ -65,7 +66,8 @@ export function loadReport(r: LoadResult): string {
       ['server writes MB/s (fan-out volume)', fmt(res.serverWriteMBs.mean), fmt(res.serverWriteMBs.max), r.server.child ? '/proc of the child' : 'only for a child server'],
       ['server RSS MB', fmt(res.serverRssMB.mean), fmt(res.serverRssMB.max), `first ${fmt(res.serverRssMB.first)}, last ${fmt(res.serverRssMB.last)}`],
       ['server heap used MB', fmt(res.serverHeapMB.mean), fmt(res.serverHeapMB.max), '/metrics'],
-      ['load generator CPU %', fmt(res.loadCpuPct.mean), fmt(res.loadCpuPct.max), 'consoles and riders; vehicles in a second process'],
+      ['load generator CPU %', fmt(res.loadCpuPct.mean), fmt(res.loadCpuPct.max), "consoles and riders; vehicles and drivers' consoles in processes of their own"],
+      ["drivers' consoles process event-loop delay, worst per second (median, max) ms", fmt(res.driverLagMs.median, 1), fmt(res.driverLagMs.max, 1), 'adds to the teleop round trip'],
       ['consoles/riders event-loop delay p99 (median, worst second) ms', fmt(res.loadLagMs.p99Median, 1), fmt(res.loadLagMs.p99Worst, 1), `max ${fmt(res.loadLagMs.max, 1)}; adds to the latencies above`],
       ['vehicle process event-loop delay, worst per second (median, max) ms', fmt(res.vehicleLagMs.median, 1), fmt(res.vehicleLagMs.max, 1), 'a bus silent 500 ms is a lost link'],
       ['load average (1 min)', fmt(res.load1.mean, 2), fmt(res.load1.max, 2), 'other work shares the machine'],

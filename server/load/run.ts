@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LeitstandAlert } from '../src/protocol/events.ts';
-import { FanoutTracker, LoadConsole, LoadDriver, TeleopTracker } from './consoles.ts';
+import { FanoutTracker, LoadConsole, TeleopTracker } from './consoles.ts';
+import { startDriversProcess, type DriversProcess } from './drivers.ts';
 import { loadPlan, writeLoadFixtures } from './fixtures.ts';
 import { apiCall } from './net.ts';
 import { BookingTracker, LoadRiders } from './riders.ts';
-import { ResourceMonitor, startServerChild, tail, type ResourceSample, type ServerChild } from './server-process.ts';
+import { cpuPinning, pinSelf, ResourceMonitor, startServerChild, tail, type ResourceSample, type ServerChild } from './server-process.ts';
 import type { Summary } from './stats.ts';
 import { startVehiclesProcess, type VehiclesProcess } from './vehicles.ts';
 
@@ -30,6 +31,8 @@ export interface LoadOptions {
   redisUrl?: string;
   /** write a CPU profile of the child server (node --cpu-prof) into this directory */
   cpuProfileDir?: string;
+  /** the child server on a CPU of its own, the load on the others (see cpuPinning); ignored with `url` */
+  pin?: boolean;
   /** reporting windows (soak: 60 s) */
   windowS?: number;
   onWindow?: (w: WindowResult) => void;
@@ -58,7 +61,8 @@ export interface WindowResult {
 
 export interface LoadResult {
   options: Omit<LoadOptions, 'onWindow' | 'log'>;
-  server: { url: string; pid: number | null; child: boolean };
+  /** pinning: the CPUs of the child server and of the load generator, when they were kept apart */
+  server: { url: string; pid: number | null; child: boolean; pinning: { server: number; load: string } | null };
   connected: { vehicles: number; consoles: number; riders: number };
   loadAvgBefore: number[];
   loadAvgAfter: number[];
@@ -83,6 +87,8 @@ export interface LoadResult {
     loadLagMs: { p99Median: number | null; p99Worst: number | null; max: number | null };
     /** the vehicle process's longest event-loop delay per second: median and worst second */
     vehicleLagMs: { median: number | null; max: number | null };
+    /** the drivers' consoles process's, likewise */
+    driverLagMs: { median: number | null; max: number | null };
     load1: Stat;
   };
   windows: WindowResult[];
@@ -113,18 +119,27 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   try {
     let server: ServerChild | null = null;
     let url = o.url?.replace(/\/$/, '');
+    const pinning = o.pin && !url ? cpuPinning() : null;
     if (!url) {
       log(`writing a fleet of ${o.vehicles} buses and ${o.consoles} console logins to ${dir}`);
       const fx = await writeLoadFixtures(dir, o);
       log('starting the server (child process, simulated fleet and demand off)');
-      server = await startServerChild({ dataDir: dir, fleetFile: fx.fleetFile, staffFile: fx.staffFile, redisUrl: o.redisUrl, cpuProfileDir: o.cpuProfileDir });
+      if (pinning) {
+        log(`CPUs: the server on CPU ${pinning.server}, the load generator on CPU ${pinning.load}`);
+        pinSelf(pinning.load);
+      }
+      server = await startServerChild({ dataDir: dir, fleetFile: fx.fleetFile, staffFile: fx.staffFile, redisUrl: o.redisUrl, cpuProfileDir: o.cpuProfileDir, cpu: pinning?.server });
       cleanup.push(() => server!.stop());
       url = server.url;
       log(`server ${url} (pid ${server.pid})`);
     }
     const plan = loadPlan(o);
     let vehicles: VehiclesProcess | null = null;
-    const monitor = new ResourceMonitor(url, server?.pid ?? null, () => loadavg()[0], () => (vehicles ? [vehicles.pid] : []), () => vehicles?.lagMaxMs() ?? null);
+    let driversProc: DriversProcess | null = null;
+    // commands count when they left their console within [recordFrom, recordTo) (epoch ms)
+    let recordFrom = Infinity;
+    let recordTo = Infinity;
+    const monitor = new ResourceMonitor(url, server?.pid ?? null, () => loadavg()[0], () => [vehicles?.pid, driversProc?.pid].filter((p): p is number => p !== undefined), () => vehicles?.lagMaxMs() ?? null, () => driversProc?.lagMaxMs() ?? null);
     monitor.start();
     cleanup.push(() => monitor.stop());
 
@@ -134,7 +149,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const alerts = new Map<string, LeitstandAlert>();
 
     log(`${o.consoles} consoles log in and connect`);
-    const consoles = plan.consoles.map((c, i) => new LoadConsole(c.username, c.role, fanout, i === 0 ? alerts : null));
+    // the drivers' consoles run in a process of their own (drivers-process.ts); the others here
+    const driverPlans = plan.consoles.filter((c) => c.role === 'driver').slice(0, o.drivers);
+    const consoles = plan.consoles.filter((c) => !driverPlans.includes(c)).map((c, i) => new LoadConsole(c.username, c.role, fanout, i === 0 ? alerts : null));
     cleanup.push(() => consoles.forEach((c) => c.close()));
     for (let i = 0; i < consoles.length; i += 10) {
       await Promise.all(
@@ -144,6 +161,27 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           await c.connect(url!, r.json.token);
         }),
       );
+    }
+
+    driversProc = driverPlans.length
+      ? startDriversProcess(
+          { url, vehicleIds: plan.vehicles.map((v) => v.id), drivers: driverPlans.map((c, i) => ({ username: c.username, vehicleId: plan.vehicles[Math.floor((i * o.vehicles) / o.drivers)].id })), commandIntervalMs: o.commandIntervalMs },
+          {
+            received: (id, sentAt, now, receivedAt, fannedOutAt) => fanout.onReceived(id, sentAt, now, receivedAt, fannedOutAt),
+            answered: (c) => {
+              if (c.wall < recordFrom || c.wall >= recordTo) return;
+              const now = performance.now();
+              teleop.track(c.vehicleId, c.seq, c.wall, now - c.roundTripMs);
+              teleop.answered(c.vehicleId, c.seq, c.res, now);
+            },
+            heartbeatErrors: (counts) => Object.entries(counts).forEach(([code, n]) => teleop.heartbeatErrors.inc(code, n)),
+          },
+        )
+      : null;
+    if (driversProc) {
+      const d = driversProc;
+      cleanup.push(() => d.stop());
+      await d.ready;
     }
 
     log(`${o.riders} riders get tokens and connect`);
@@ -157,14 +195,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     cleanup.push(() => fleet.stop());
     await fleet.ready;
 
-    log(`${o.drivers} drivers take a bus each`);
-    const drivers = consoles
-      .filter((c) => c.role === 'driver')
-      .slice(0, o.drivers)
-      .map((c, i) => new LoadDriver(c, plan.vehicles[Math.floor((i * o.vehicles) / o.drivers)].id, teleop, o.commandIntervalMs));
-    cleanup.push(() => drivers.forEach((d) => d.stop()));
-    await Promise.all(drivers.map((d) => d.start()));
-
+    log(`${o.drivers} drivers take a bus each (their consoles in a process of their own)`);
+    if (driversProc) await driversProc.start();
     riders.start();
     // measure the steady state, not the backlog of connecting everything: wait until the server's event loop
     // has been calm for a few seconds (at most SETTLE_MAX_MS)
@@ -179,10 +211,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     log(`settled after ${settledAfterS.toFixed(1)} s`);
 
     log(`recording for ${o.durationS} s`);
-    const recordFrom = Date.now();
+    recordFrom = Date.now();
     const t0 = performance.now();
     fanout.from = recordFrom;
     teleop.recording = bookingTracker.recording = true;
+    driversProc?.recording(true);
     const firstSample = monitor.samples.length;
     const windows: WindowResult[] = [];
     const windowMs = (o.windowS ?? o.durationS) * 1000;
@@ -224,16 +257,20 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     }
     fanout.to = Date.now();
     teleop.recording = bookingTracker.recording = false;
+    driversProc?.recording(false);
+    recordTo = fanout.to;
     const measuredS = (performance.now() - t0) / 1000;
     log('stopping: bookings in flight finish, last deliveries arrive');
     await riders.stop();
     await sleep(1500);
     const connectedVehicles = fleet.connected();
-    await fleet.stop(); // its last records are in
+    const connectedDrivers = driversProc?.connected() ?? 0;
+    await driversProc?.stop(); // its last records are in
+    await fleet.stop(); // and the buses'
     fanout.sweep(0);
     teleop.settle(0);
     const samples = monitor.samples.slice(firstSample);
-    const connected = { vehicles: connectedVehicles, consoles: consoles.filter((c) => c.socket?.connected).length, riders: o.riders };
+    const connected = { vehicles: connectedVehicles, consoles: consoles.filter((c) => c.socket?.connected).length + connectedDrivers, riders: o.riders };
     const lagP99s = (f: (s: ResourceSample) => number | null) => samples.map(f).filter((x): x is number => x !== null).sort((a, b) => a - b);
     const serverLag = lagP99s((s) => s.serverLagP99Ms);
     const loadLag = lagP99s((s) => s.loadLagP99Ms);
@@ -249,7 +286,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     const { onWindow: _w, log: _l, ...options } = o;
     return {
       options,
-      server: { url, pid: server?.pid ?? null, child: server !== null },
+      server: { url, pid: server?.pid ?? null, child: server !== null, pinning },
       connected,
       loadAvgBefore,
       loadAvgAfter: loadavg(),
@@ -271,12 +308,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         oneWay: teleop.oneWay.summary(),
         outcomes: teleop.outcomes.toJSON(),
         heartbeatErrors: teleop.heartbeatErrors.toJSON(),
-        unanswered: teleop.unanswered,
-        recoveries: drivers.reduce((n, d) => n + d.recoveries, 0),
+        unanswered: teleop.unanswered + (driversProc?.unanswered() ?? 0),
+        recoveries: driversProc?.recoveries() ?? 0,
       },
       bookings: { offer: bookingTracker.offer.summary(), confirm: bookingTracker.confirm.summary(), total: bookingTracker.total.summary(), outcomes: bookingTracker.outcomes.toJSON() },
       alerts: alertCounts,
-      received: { console: consoles[0].received.toJSON(), consoleKB: Object.fromEntries(Object.entries(consoles[0].bytes.toJSON()).map(([k, v]) => [k, Math.round(v / 1024)])), rider: riders.received.toJSON() },
+      received: { console: consoles[0]?.received.toJSON() ?? {}, consoleKB: Object.fromEntries(Object.entries(consoles[0]?.bytes.toJSON() ?? {}).map(([k, v]) => [k, Math.round(v / 1024)])), rider: riders.received.toJSON() },
       resources: {
         serverCpuPct: stat(samples.map((s) => s.serverCpuPct)),
         serverWriteMBs: stat(samples.map((s) => s.serverWriteMBs)),
@@ -286,6 +323,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         loadCpuPct: stat(samples.map((s) => s.loadCpuPct)),
         loadLagMs: { p99Median: quantile(loadLag, 0.5), p99Worst: loadLag.at(-1) ?? null, max: max(samples.map((s) => s.loadLagMaxMs)) },
         vehicleLagMs: { median: quantile(lagP99s((s) => s.vehicleLagMaxMs), 0.5), max: max(samples.map((s) => s.vehicleLagMaxMs)) },
+        driverLagMs: { median: quantile(lagP99s((s) => s.driverLagMaxMs), 0.5), max: max(samples.map((s) => s.driverLagMaxMs)) },
         load1: stat(samples.map((s) => s.load1)),
       },
       windows,

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -18,11 +19,13 @@ export interface ServerChild {
  * started as `npm start` starts it (main.ts under tsx) with the simulated fleet and demand off: all load is ours.
  * PORT=0: main.ts prints the port it got. Its output goes to `<dataDir>/server.log`.
  */
-export async function startServerChild(o: { dataDir: string; fleetFile: string; staffFile: string; redisUrl?: string; cpuProfileDir?: string; startTimeoutMs?: number }): Promise<ServerChild> {
+export async function startServerChild(o: { dataDir: string; fleetFile: string; staffFile: string; redisUrl?: string; cpuProfileDir?: string; startTimeoutMs?: number; cpu?: number }): Promise<ServerChild> {
   const logFile = join(o.dataDir, 'server.log');
   const log = createWriteStream(logFile);
   const args = ['--import', 'tsx', ...(o.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfileDir] : []), join(ROOT, 'server', 'src', 'main.ts')];
-  const child: ChildProcess = spawn(process.execPath, args, {
+  // `cpu`: on that CPU only (taskset execs node: same pid)
+  const [cmd, argv] = o.cpu !== undefined ? ['taskset', ['-c', String(o.cpu), process.execPath, ...args]] : [process.execPath, args];
+  const child: ChildProcess = spawn(cmd, argv, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -142,6 +145,8 @@ export interface ResourceSample {
   loadLagMaxMs: number;
   /** the vehicle process's longest event-loop delay in the last second it reported (its buses' 10 Hz cadence) */
   vehicleLagMaxMs: number | null;
+  /** the drivers' consoles process's, likewise */
+  driverLagMaxMs: number | null;
   load1: number;
 }
 
@@ -150,6 +155,23 @@ export interface ResourceSample {
  * event-loop delay (/metrics), and the load generator's own CPU and event-loop delay (a busy load generator
  * inflates the latencies it measures, so it is reported beside them).
  */
+/**
+ * CPUs for a load on this machine: the server under test on CPU 0, the load generator (its consoles, riders, buses
+ * and drivers, ~300 simulated machines) on the others. On a 2-core machine they otherwise take turns on both cores,
+ * and the server's latencies measure the load generator's scheduling as much as the server. Null when the machine
+ * has one CPU or no taskset (Linux util-linux).
+ */
+export function cpuPinning(): { server: number; load: string } | null {
+  if (availableParallelism() < 2 || spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
+  return { server: 0, load: availableParallelism() === 2 ? '1' : `1-${availableParallelism() - 1}` };
+}
+
+/** Puts this process (all its threads; children forked later inherit it) on the given CPUs. */
+export function pinSelf(cpus: string): void {
+  const r = spawnSync('taskset', ['-a', '-cp', cpus, String(process.pid)], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`taskset -a -cp ${cpus} ${process.pid} failed`);
+}
+
 export class ResourceMonitor {
   readonly samples: ResourceSample[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -168,6 +190,7 @@ export class ResourceMonitor {
     /** the load generator's child processes (their CPU counts as the load's) */
     private readonly loadChildren: () => number[] = () => [],
     private readonly vehicleLag: () => number | null = () => null,
+    private readonly driverLag: () => number | null = () => null,
   ) {}
 
   start(): void {
@@ -230,6 +253,7 @@ export class ResourceMonitor {
         loadLagP99Ms: delay(this.loop.percentile(99)),
         loadLagMaxMs: delay(this.loop.max),
         vehicleLagMaxMs: this.vehicleLag(),
+        driverLagMaxMs: this.driverLag(),
         load1: this.loadAvg(),
       });
       this.loop.reset();

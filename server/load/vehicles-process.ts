@@ -4,7 +4,7 @@
  * Reports to the parent every 100 ms: the states sent (bus index, sentAt), the commands that arrived (epoch ms),
  * and once a second this process's event-loop delay.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loopLagEverySecond, type ChildStatus } from './child.ts';
 import type { LoadVehicle } from './fixtures.ts';
 import { LoadFleet } from './vehicles.ts';
 
@@ -14,34 +14,24 @@ export interface VehiclesProcessOptions {
   hz: number;
   seed: number;
 }
-export type VehiclesProcessMessage =
-  | { type: 'ready' }
-  | { type: 'failed'; message: string }
-  /** sent: flat [bus index, sentAt, …]; commands: arrivals on board */
-  | { type: 'records'; sent: number[]; commands: { vehicleId: string; seq: number; by: string; at: number }[]; lagMaxMs?: number; connected?: number; final?: boolean };
+/** sent: flat [bus index, sentAt, …]; commands: arrivals on board */
+export type VehiclesProcessRecords = { type: 'records'; sent: number[]; commands: { vehicleId: string; seq: number; by: string; at: number }[]; lagMaxMs?: number; connected?: number; final?: boolean };
 
-const send = (m: VehiclesProcessMessage) => process.send?.(m);
+const send = (m: VehiclesProcessRecords | ChildStatus) => process.send?.(m);
 const o = JSON.parse(process.argv[2] ?? '{}') as VehiclesProcessOptions;
 const index = new Map(o.vehicles.map((v, i) => [v.id, i]));
 let sent: number[] = [];
 let commands: { vehicleId: string; seq: number; by: string; at: number }[] = [];
-const loop = monitorEventLoopDelay({ resolution: 10 });
-loop.enable();
-let lastLag = Date.now();
+const lag = loopLagEverySecond();
 const fleet = new LoadFleet(o.url, o.vehicles, {
   hz: o.hz,
   seed: o.seed,
   onSent: (id, sentAt) => sent.push(index.get(id)!, sentAt),
   onCommand: (c) => commands.push({ vehicleId: c.vehicleId, seq: c.seq, by: c.by, at: Date.now() }),
 });
-const records = (final: boolean): VehiclesProcessMessage => {
-  const now = Date.now();
-  const second = now - lastLag >= 1000 ? { lagMaxMs: loop.count ? Math.max(0, loop.max / 1e6 - 10) : 0, connected: fleet.connected } : {};
-  if (second.lagMaxMs !== undefined) {
-    loop.reset();
-    lastLag = now;
-  }
-  const m: VehiclesProcessMessage = { type: 'records', sent, commands, ...second, ...(final ? { final } : {}) };
+const records = (final: boolean): VehiclesProcessRecords => {
+  const lagMaxMs = lag();
+  const m: VehiclesProcessRecords = { type: 'records', sent, commands, ...(lagMaxMs !== undefined ? { lagMaxMs, connected: fleet.connected } : {}), ...(final ? { final } : {}) };
   sent = [];
   commands = [];
   return m;

@@ -1,11 +1,11 @@
-import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { systemClock } from '../src/core/clock.ts';
 import { Rng } from '../src/core/rng.ts';
 import { VehicleAgent } from '../src/sim/agent.ts';
 import type { VehicleCommand } from '../src/teleop/types.ts';
 import { vehicleKey, type LoadVehicle } from './fixtures.ts';
-import type { VehiclesProcessMessage, VehiclesProcessOptions } from './vehicles-process.ts';
+import { forkLoadChild } from './child.ts';
+import type { VehiclesProcessOptions, VehiclesProcessRecords } from './vehicles-process.ts';
 
 /**
  * The load's buses: the real vehicle agent (sim/agent.ts: /vehicle protocol at `hz`, plans driven on the road
@@ -80,37 +80,13 @@ export function startVehiclesProcess(
   o: VehiclesProcessOptions,
   on: { sent: (vehicleId: string, sentAt: number) => void; command: (c: { vehicleId: string; seq: number; by: string; at: number }) => void },
 ): VehiclesProcess {
-  const child = fork(join(import.meta.dirname, 'vehicles-process.ts'), [JSON.stringify(o)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const orphan = () => child.kill('SIGKILL');
-  process.once('exit', orphan);
   let connected = 0;
   let lag: number | null = null;
-  let finished: () => void = () => {};
-  const final = new Promise<void>((r) => (finished = r));
-  const exited = new Promise<void>((r) => child.once('exit', () => (process.off('exit', orphan), finished(), r())));
-  const ready = new Promise<void>((res, rej) => {
-    child.on('message', (m: VehiclesProcessMessage) => {
-      if (m.type === 'ready') return res();
-      if (m.type === 'failed') return rej(new Error(`vehicle process: ${m.message}`));
-      for (let i = 0; i < m.sent.length; i += 2) on.sent(o.vehicles[m.sent[i]].id, m.sent[i + 1]);
-      for (const c of m.commands) on.command(c);
-      if (m.connected !== undefined) connected = m.connected;
-      if (m.lagMaxMs !== undefined) lag = m.lagMaxMs;
-      if (m.final) finished();
-    });
-    void exited.then(() => rej(new Error('vehicle process ended before every bus was connected')));
+  const child = forkLoadChild<VehiclesProcessRecords>(join(import.meta.dirname, 'vehicles-process.ts'), o, 'vehicle process', (m) => {
+    for (let i = 0; i < m.sent.length; i += 2) on.sent(o.vehicles[m.sent[i]].id, m.sent[i + 1]);
+    for (const c of m.commands) on.command(c);
+    if (m.connected !== undefined) connected = m.connected;
+    if (m.lagMaxMs !== undefined) lag = m.lagMaxMs;
   });
-  return {
-    pid: child.pid!,
-    ready,
-    connected: () => connected,
-    lagMaxMs: () => lag,
-    async stop() {
-      if (child.exitCode !== null || !child.connected) return;
-      child.send({ type: 'stop' });
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await Promise.all([final, exited]);
-      clearTimeout(t);
-    },
-  };
+  return { pid: child.pid, ready: child.ready, connected: () => connected, lagMaxMs: () => lag, stop: () => child.stop() };
 }

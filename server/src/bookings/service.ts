@@ -230,6 +230,21 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
     }
   }
 
+  /**
+   * Every bus's position is a new place each second, and a request needs the road search spaces of all of them:
+   * computed inside the dispatcher's call that was most of an offer's time, in one task that held up everything
+   * else (a remote driver's command among it). Here they are computed beforehand in slices of PREPARE_SLICE buses,
+   * each its own event-loop turn; a bus that reports a new position meanwhile is computed in the call as before.
+   * Only the work moves: the dispatcher's answer is the same.
+   */
+  private async prepareStarts(): Promise<void> {
+    const places = this.dispatcher.vehiclePositions();
+    for (let i = 0; i < places.length; i += PREPARE_SLICE) {
+      this.oracle.prepare(places.slice(i, i + PREPARE_SLICE));
+      await yieldToLoop();
+    }
+  }
+
   async create(input: BookingCreate, who: Principal): Promise<{ status: 201 | 422; record: BookingRecord }> {
     if (who.role !== 'rider' && who.role !== 'dispatcher' && who.role !== 'admin') throw forbidden('only riders and dispatchers book rides');
     if (!this.leads()) return this.forwarded('create', { input, who }, (r: { status: 201 | 422; record: BookingRecord }) => [r.record]);
@@ -250,6 +265,7 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
    */
   async createHere(input: BookingCreate, who: Principal, idempotencyKey?: string): Promise<{ status: 201 | 422; record: BookingRecord }> {
     if (who.role !== 'rider' && who.role !== 'dispatcher' && who.role !== 'admin') throw forbidden('only riders and dispatchers book rides');
+    await this.prepareStarts();
     const keyed = idempotencyKey ? `b${createHash('sha256').update(idempotencyKey).digest('base64url').slice(0, 8).replace(/[-_]/g, 'x')}` : null;
     const existing = keyed ? this.records.get(keyed) : undefined;
     if (existing) return { status: existing.status === 'rejected' ? 422 : 201, record: existing };
@@ -477,9 +493,12 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
 
   /** Expiry, re-optimisation and idle rebalancing; persists and publishes what changed. */
   async tick(): Promise<void> {
-    const now = this.clock.now();
     this.dispatcher.tick();
+    // the parts in turns of their own: re-optimisation, rebalancing and the plans they changed in one task held up
+    // every remote driver's command that arrived meanwhile (tens of ms on a big fleet)
+    await yieldToLoop();
     this.dispatcher.idleRebalancing();
+    const now = this.clock.now();
     const changed = this.afterDispatch(now);
     if (changed.length) await this.persist(changed, []);
     else {
@@ -487,6 +506,7 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
       if (events.length) await this.persist([], events);
     }
     for (const r of changed) this.emit('booking', this.view(r), r);
+    await yieldToLoop();
     this.publishPlans();
   }
 
@@ -561,6 +581,10 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
   }
 
 }
+
+const yieldToLoop = () => new Promise<void>((res) => setImmediate(res));
+/** buses whose search spaces are computed per event-loop turn before a request (about 2–4 ms) */
+const PREPARE_SLICE = 25;
 
 export type StopEvent = { requestId: string; kind: 'pickup' | 'dropoff'; event: 'arrived' | 'done' | 'no_show'; at: number };
 

@@ -606,6 +606,11 @@ export class Dispatcher {
   }
 
   /** The buses, by id. */
+  /** Where every bus can divert from now (its last reported position): the places a request's legs start from. */
+  vehiclePositions(): Location[] {
+    return this.sortedVehicles().map((v) => v.state.position);
+  }
+
   vehicleIds(): string[] {
     return this.sortedVehicles().map((v) => v.state.id);
   }

@@ -42,6 +42,8 @@ export interface LocalSearchOptions {
    * over several calls; the rng picks a different order each time). */
   readonly maxEvaluations: number;
   readonly maxExchangePairs: number;
+  /** Plans reordered per pass: all of a small fleet, a random sample of a big one (the pass costs O(stops³) each). */
+  readonly maxReorderPlans: number;
   readonly minGainMs: number;
 }
 
@@ -188,12 +190,15 @@ export function localSearch(host: SearchHost, opts: LocalSearchOptions): Reoptim
   };
 
   let budget = opts.maxEvaluations;
+  // Requests looked at and turned away by the cheap bounds cost little each, but with hundreds of live bookings a
+  // call that looks at all of them, several times, was a task of 100–300 ms every few seconds: they have a budget too.
+  let scans = opts.maxEvaluations * SCANS_PER_EVALUATION;
   for (let round = 0; round < opts.maxRounds && budget > 0; round++) {
     let improved = false;
 
     // Relocate (covers moving a request within its own bus).
     for (const { id } of movable()) {
-      if (budget <= 0) break;
+      if (budget <= 0 || scans-- <= 0) break;
       const from = host.vehicleOf(id);
       const ir = irOf(id);
       if (!from || !ir) continue;
@@ -230,7 +235,7 @@ export function localSearch(host: SearchHost, opts: LocalSearchOptions): Reoptim
     const all = movable();
     let pairs = 0;
     for (const a of all) {
-      if (pairs >= opts.maxExchangePairs || budget <= 0) break;
+      if (pairs >= opts.maxExchangePairs || budget <= 0 || scans-- <= 0) break;
       const aFrom = host.vehicleOf(a.id);
       const irA0 = irOf(a.id);
       if (!aFrom || !irA0) continue;
@@ -282,7 +287,8 @@ export function localSearch(host: SearchHost, opts: LocalSearchOptions): Reoptim
     }
 
     // Reorder single stops within each plan (best improving position per stop).
-    for (const vid of host.vehicleIds) {
+    const reorder = host.vehicleIds.length <= opts.maxReorderPlans ? host.vehicleIds : host.rng.shuffle([...host.vehicleIds]).slice(0, opts.maxReorderPlans);
+    for (const vid of reorder) {
       let cur = current(vid);
       const fixed = pinnedCount(cur.stops);
       for (let s = fixed; s < cur.stops.length; s++) {
@@ -309,6 +315,9 @@ export function localSearch(host: SearchHost, opts: LocalSearchOptions): Reoptim
   }
   return { vehicleTimeBeforeMs: before, vehicleTimeAfterMs: total(), moves };
 }
+
+/** Requests a call may look at (and turn away by a bound) per evaluation of its budget. */
+const SCANS_PER_EVALUATION = 8;
 
 /** Driving + dwell time of a stop list (optionally without one request), from the legs alone. */
 function vehicleTimeOf(host: SearchHost, start: Location, stops: readonly PlanStop[], skip?: string): number {

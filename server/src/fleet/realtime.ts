@@ -73,6 +73,9 @@ const FANOUT_HZ = 10;
 export const planGetSchema = z.strictObject({ vehicleId: z.string().max(64) });
 const DISPATCH_UPDATE_MS = 1000;
 const RIDER_UPDATE_MS = 1000;
+/** riders' positions sent per event-loop turn */
+const RIDER_SLICE = 50;
+const RIDER_VISIBLE = new Set(['confirmed', 'assigned', 'picked_up']);
 
 /** Runs a socket handler: validates the payload, turns every failure into `{error}` on the ack, never throws. */
 function handle<T, R>(schema: ZodType<T>, rawPayload: unknown, rawAck: unknown, fn: (p: T) => Promise<R> | R, onBad: () => void): void {
@@ -340,24 +343,34 @@ export function attachRealtime(d: RealtimeDeps): Realtime {
     fanoutTimer ??= setTimeout(flushFleet, Math.max(0, FANOUT_GAP_MS - (clock.now() - lastFanout)));
   };
   const fanout = setInterval(flushFleet, 1000 / FANOUT_HZ);
+  // Riders' bus positions and ETAs, once a second, in slices of RIDER_SLICE bookings per event-loop turn: with
+  // hundreds of live bookings one pass (an ETA each) was a task of tens of ms that held up everything behind it.
+  let riderPass = false;
   const riderTimer = setInterval(() => {
-    const t = clock.now();
-    for (const r of bookings.all()) {
-      if (!r.riderId || !r.vehicleId || !['confirmed', 'assigned', 'picked_up'].includes(r.status)) continue;
-      const v = fleet.vehicle(r.vehicleId);
-      if (!v) continue;
-      // reduced to what a rider may see: where their bus is and when it comes, nothing about other riders
-      riders.local.to(`rider:${r.riderId}`).emit('vehicle:position', {
-        bookingId: r.id,
-        vehicleId: v.id,
-        label: v.label,
-        lat: v.lat,
-        lon: v.lon,
-        heading: v.heading,
-        eta: bookings.view(r).eta ?? null,
-        t,
-      });
-    }
+    if (riderPass) return; // the last pass is still going: skip a beat rather than run two
+    const live = bookings.all().filter((r) => r.riderId && r.vehicleId && RIDER_VISIBLE.has(r.status));
+    riderPass = true;
+    const slice = (from: number) => {
+      const t = clock.now();
+      for (const r of live.slice(from, from + RIDER_SLICE)) {
+        const v = r.vehicleId ? fleet.vehicle(r.vehicleId) : undefined;
+        if (!v || !r.riderId) continue;
+        // reduced to what a rider may see: where their bus is and when it comes, nothing about other riders
+        riders.local.to(`rider:${r.riderId}`).emit('vehicle:position', {
+          bookingId: r.id,
+          vehicleId: v.id,
+          label: v.label,
+          lat: v.lat,
+          lon: v.lon,
+          heading: v.heading,
+          eta: bookings.view(r).eta ?? null,
+          t,
+        });
+      }
+      if (from + RIDER_SLICE < live.length) setImmediate(() => slice(from + RIDER_SLICE));
+      else riderPass = false;
+    };
+    slice(0);
   }, RIDER_UPDATE_MS);
 
   return {

@@ -65,6 +65,11 @@ export class RoadOracle implements TravelTimeOracle {
     return p;
   }
 
+  /** Snaps the places and computes their search spaces now (see RoutingEngine.prepare). */
+  prepare(locs: readonly Location[]): void {
+    for (const l of locs) this.engine.prepare(this.phantomOf(l));
+  }
+
   private checkClosures(): void {
     // closures change answers: a new closure set invalidates the memo
     const closed = this.engine.closedSegments();

@@ -90,6 +90,8 @@ interface Slot {
   lastHeartbeatAt: number;
   lastHeartbeatSentAt: number | null;
   lastRelayAt: number;
+  /** offset of a simulated driver's relays within simRelayIntervalMs (see simRelayDueAt) */
+  readonly relayPhase: number;
   lastSeq: number;
   /** the vehicle acknowledged a stop (or came out of standby/safe_stop held) and no resume was sent since */
   held: boolean;
@@ -132,6 +134,12 @@ export interface TeleopVehicleView {
 }
 
 const STAFF = new Set(['driver', 'dispatcher', 'admin']);
+/**
+ * Simulated drivers' lease relays go out in this many groups, each at its own phase of simRelayIntervalMs: 190 buses
+ * relayed in one tick were 190 socket writes in one go every 100 ms, and a console's command arriving behind them
+ * waited for all of them.
+ */
+const SIM_RELAY_GROUPS = 10;
 
 export class TeleopControlCenter {
   readonly config: TeleopConfig;
@@ -163,6 +171,7 @@ export class TeleopControlCenter {
       lastHeartbeatAt: -Infinity,
       lastHeartbeatSentAt: null,
       lastRelayAt: -Infinity,
+      relayPhase: ((this.slots.size % SIM_RELAY_GROUPS) * this.config.simRelayIntervalMs) / SIM_RELAY_GROUPS,
       lastSeq: 0,
       held: true,
       zeroSinceHeld: true,
@@ -180,6 +189,7 @@ export class TeleopControlCenter {
       mrm: null,
       lastStamp: 0,
     });
+    this.sweepDueAt = this.sweepDueAfter = -Infinity;
     this.audit(this.now(), 'teleop.vehicle_added', vehicleId, 'system', { simulatedDriver: opts.simulatedDriver ?? false });
   }
 
@@ -194,7 +204,7 @@ export class TeleopControlCenter {
    * `confirmAfterSafeStop`), or take a bus from its simulated driver at once (also while it moves).
    */
   acquire(actor: Actor, vehicleId: string): Result<{ vehicleId: string; epoch: number; mode: VehicleMode; takenFrom: string | null }> {
-    const now = this.sweep();
+    const now = this.sweep(true);
     const r = this.tryAcquire(actor, vehicleId, now);
     if ('error' in r) this.refused(now, 'acquire', vehicleId, actor, r.error.code);
     return r;
@@ -245,7 +255,7 @@ export class TeleopControlCenter {
    * bus back at once; else remote → standby. In safe_stop/emergency_stop the mode stays (a driver must confirm).
    */
   release(actor: Actor, vehicleId: string): Result<{ vehicleId: string; mode: VehicleMode; holder: string | null }> {
-    const now = this.sweep();
+    const now = this.sweep(true);
     const r = this.tryRelease(actor, vehicleId, now);
     if ('error' in r) this.refused(now, 'release', vehicleId, actor, r.error.code);
     return r;
@@ -307,7 +317,7 @@ export class TeleopControlCenter {
    * yield at once). The request counts as the taker's first heartbeat; it expires after handoverTimeoutMs.
    */
   handoverRequest(actor: Actor, vehicleId: string): Result<{ vehicleId: string; status: 'pending' | 'taken'; holder: string; expiresAt: number | null }> {
-    const now = this.sweep();
+    const now = this.sweep(true);
     const r = this.tryHandoverRequest(actor, vehicleId, now);
     if ('error' in r) this.refused(now, 'handover_request', vehicleId, actor, r.error.code);
     return r;
@@ -340,7 +350,7 @@ export class TeleopControlCenter {
    * their own last heartbeat, so a frozen taker console lapses exactly as if they had held the bus already.
    */
   handoverConfirm(actor: Actor, vehicleId: string, to: string): Result<{ vehicleId: string; holder: string; epoch: number }> {
-    const now = this.sweep();
+    const now = this.sweep(true);
     const r = this.tryHandoverConfirm(actor, vehicleId, to, now);
     if ('error' in r) this.refused(now, 'handover_confirm', vehicleId, actor, r.error.code);
     return r;
@@ -370,7 +380,7 @@ export class TeleopControlCenter {
 
   /** Withdraw (by the taker) or decline (by the holder) a pending handover. */
   handoverCancel(actor: Actor, vehicleId: string): Result<{ vehicleId: string }> {
-    const now = this.sweep();
+    const now = this.sweep(true);
     const v = this.slots.get(vehicleId);
     if (!v) return fail('NO_SUCH_VEHICLE', `no vehicle ${vehicleId}`);
     if (!v.pending) return fail('NO_HANDOVER', `no pending handover of ${vehicleId}`);
@@ -385,7 +395,7 @@ export class TeleopControlCenter {
    * comes back held: it drives only after `resume`.
    */
   confirmAfterSafeStop(actor: Actor, vehicleId: string): Result<{ vehicleId: string; mode: 'remote' }> {
-    const now = this.sweep();
+    const now = this.sweep(true);
     const r = this.tryConfirm(actor, vehicleId, now);
     if ('error' in r) this.refused(now, 'confirm', vehicleId, actor, r.error.code);
     return r;
@@ -427,7 +437,7 @@ export class TeleopControlCenter {
    * Emergency stops skip seq and age checks: stopping late is still better than not stopping.
    */
   command(actor: Actor, cmd: CommandRequest): Result<{ forward: VehicleCommand }> {
-    const now = this.sweep();
+    const now = this.sweep(true);
     const r = cmd.type === 'emergency_stop' ? this.tryEmergencyStop(actor, cmd, now) : this.tryCommand(actor, cmd, now);
     if ('error' in r) {
       this.audit(now, 'teleop.command', cmd.vehicleId, actor.id, { seq: cmd.seq, type: cmd.type, value: cmd.value, issuedAt: cmd.issuedAt, status: 'refused', code: r.error.code });
@@ -483,7 +493,7 @@ export class TeleopControlCenter {
 
   /** The vehicle's verdict on a forwarded command; returns it as the console's ack. */
   commandResult(cmd: VehicleCommand, result: Result<{ accepted: true }>): Result<{ accepted: true }> {
-    const now = this.sweep();
+    const now = this.sweep(true);
     const v = this.slots.get(cmd.vehicleId);
     if (!v) return fail('NO_SUCH_VEHICLE', `no vehicle ${cmd.vehicleId}`);
     const accepted = 'data' in result;
@@ -508,7 +518,7 @@ export class TeleopControlCenter {
 
   /** Socket connect (up) / disconnect (down) of the vehicle. */
   vehicleLink(vehicleId: string, up: boolean): Result<{ mode: VehicleMode }> {
-    const now = this.sweep();
+    const now = this.sweep(true);
     const v = this.slots.get(vehicleId);
     if (!v) return fail('NO_SUCH_VEHICLE', `no vehicle ${vehicleId}`);
     if (up && !v.linkUp) this.linkRestored(v, now);
@@ -528,6 +538,14 @@ export class TeleopControlCenter {
     const v = this.slots.get(vehicleId);
     if (!v) return fail('NO_SUCH_VEHICLE', `no vehicle ${vehicleId}`);
     if (!Number.isFinite(report.speed) || report.speed < 0) return fail('INVALID', 'speed must be ≥ 0');
+    const { linkUp, mode, holder, lease } = v;
+    this.report(v, report, now);
+    // a restored link or a new mode, holder or lease brings checks the last full sweep did not see
+    if (!linkUp || v.mode !== mode || v.holder !== holder || v.lease !== lease) this.sweepDueAt = this.sweepDueAfter = -Infinity;
+    return ok({ mode: v.mode });
+  }
+
+  private report(v: Slot, report: VehicleReport, now: number): void {
     if (!v.linkUp) this.linkRestored(v, now);
     v.lastReportAt = now;
     v.speed = report.speed;
@@ -553,7 +571,6 @@ export class TeleopControlCenter {
       this.enterMrm(v, now, 'unexpected_motion', actor);
     }
     if (v.mode === 'emergency_stop' && v.speed === 0 && v.holder !== null && v.lease === 'lapsed') this.endLease(v, now, 'system', 'lapsed');
-    return ok({ mode: v.mode });
   }
 
   /** Vehicle link round trip (server ping → vehicle pong). */
@@ -563,7 +580,9 @@ export class TeleopControlCenter {
     if (!v) return fail('NO_SUCH_VEHICLE', `no vehicle ${vehicleId}`);
     if (!Number.isFinite(rttMs) || rttMs < 0) return fail('INVALID', 'rtt must be ≥ 0');
     v.vehicleRtt.add(now, rttMs);
-    this.sweep(); // a sample over the hard limit acts at once
+    // a sample over the hard limit acts at once; only this bus's latency changed (its staleness moved later)
+    this.sweep();
+    this.rttChanged(v, now);
     return ok({ latencyMs: this.latencyMs(vehicleId) });
   }
 
@@ -575,6 +594,7 @@ export class TeleopControlCenter {
     if (!w) this.consoleRtts.set(driverId, (w = new RttWindow()));
     w.add(now, rttMs);
     this.sweep();
+    for (const v of this.slots.values()) if (v.holder === driverId) this.rttChanged(v, now);
     return ok({ rttMs });
   }
 
@@ -582,7 +602,7 @@ export class TeleopControlCenter {
 
   /** A passenger pressed the call button. Goes to the human holder with a live lease, else to the dispatcher. */
   passengerCall(vehicleId: string): Result<{ owner: string }> {
-    const now = this.sweep();
+    const now = this.sweep(true);
     const v = this.slots.get(vehicleId);
     if (!v) return fail('NO_SUCH_VEHICLE', `no vehicle ${vehicleId}`);
     if (v.call) return ok({ owner: v.call.owner }); // pressed again: still the same open call
@@ -598,7 +618,7 @@ export class TeleopControlCenter {
    * once the call escalated (unanswered for passengerCallEscalateMs).
    */
   acknowledgeCall(actor: Actor, vehicleId: string): Result<{ vehicleId: string; afterMs: number }> {
-    const now = this.sweep();
+    const now = this.sweep(true);
     const v = this.slots.get(vehicleId);
     if (!v) return fail('NO_SUCH_VEHICLE', `no vehicle ${vehicleId}`);
     if (!v.call) return fail('NO_CALL', `no open passenger call on ${vehicleId}`);
@@ -622,8 +642,11 @@ export class TeleopControlCenter {
     const now = this.sweep();
     for (const v of this.slots.values()) {
       // a simulated driver takes its free bus as soon as it may (connected, latency measured)
-      if (v.simulatedDriver && v.holder === null && v.mode === 'standby' && v.linkUp) this.tryAcquire(simActor(v.id), v.id, now);
-      if (v.holder && isSimId(v.holder) && v.mode !== 'mrm' && now - v.lastRelayAt >= this.config.simRelayIntervalMs) {
+      if (v.simulatedDriver && v.holder === null && v.mode === 'standby' && v.linkUp) {
+        this.tryAcquire(simActor(v.id), v.id, now);
+        this.sweepDueAt = this.sweepDueAfter = -Infinity;
+      }
+      if (v.holder && isSimId(v.holder) && v.mode !== 'mrm' && now >= this.simRelayDueAt(v)) {
         // the simulated driver lives in this process: while the server runs, it is alive
         v.lastHeartbeatAt = now;
         this.relay(v, now);
@@ -640,7 +663,7 @@ export class TeleopControlCenter {
       if (v.holder && !isSimId(v.holder) && v.lease === 'active') d = Math.min(d, v.lastHeartbeatAt + c.leaseTimeoutMs);
       // same condition as the relay in tick(): a simulated driver's lease is not relayed during an MRM (a deadline
       // that tick() does not clear would make a timer driven by nextDeadline() spin)
-      if (v.holder && isSimId(v.holder) && v.mode !== 'mrm') d = Math.min(d, v.lastRelayAt + c.simRelayIntervalMs);
+      if (v.holder && isSimId(v.holder) && v.mode !== 'mrm') d = Math.min(d, this.simRelayDueAt(v));
       if (v.linkUp && v.lastReportAt !== null) d = Math.min(d, v.lastReportAt + c.vehicleSilenceMs);
       if (v.pending) d = Math.min(d, v.pending.expiresAt);
       if (v.call && !v.call.escalated) d = Math.min(d, v.call.raisedAt + c.passengerCallEscalateMs);
@@ -719,31 +742,76 @@ export class TeleopControlCenter {
     return this.lastNow;
   }
 
-  /** The time-driven safety checks; every event runs them first, so a late heartbeat cannot revive a lapsed lease. */
-  private sweep(): number {
+  /**
+   * The time-driven safety checks; every event runs them first, so a late heartbeat cannot revive a lapsed lease.
+   * `mutates`: the caller changes slots after the sweep (a new lease, pending handover, call, link, mode…), so the
+   * next event must look at every bus again.
+   *
+   * Events come by the thousand a second (reports, pongs), and most find nothing due: the full pass over every
+   * bus is skipped while `now` lies before the earliest moment any check could fire, as the last full pass found
+   * it (`sweepDueAt`: checks that fire at their deadline; `sweepDueAfter`: RTT staleness, which fires after it).
+   * Between passes deadlines only move later (reports, heartbeats, RTT samples); anything else clears the skip.
+   */
+  private sweep(mutates = false): number {
     const now = this.now();
+    if (now < this.sweepDueAt && now <= this.sweepDueAfter) {
+      if (mutates) this.sweepDueAt = this.sweepDueAfter = -Infinity;
+      return now;
+    }
+    let at = Infinity;
+    let after = Infinity;
     const c = this.config;
     for (const v of this.slots.values()) {
-      if (v.pending && now >= v.pending.expiresAt) {
-        this.audit(now, 'teleop.handover_expired', v.id, 'system', { to: v.pending.to });
-        v.pending = null;
-      }
-      if (v.linkUp && v.lastReportAt !== null && now - v.lastReportAt >= c.vehicleSilenceMs) this.linkLost(v, now, 'silence');
-      if (v.holder && !isSimId(v.holder) && v.lease === 'active' && now - v.lastHeartbeatAt >= c.leaseTimeoutMs) this.lapse(v, now);
+      this.checkSlot(v, now);
+      if (v.pending) at = Math.min(at, v.pending.expiresAt);
+      if (v.linkUp && v.lastReportAt !== null) at = Math.min(at, v.lastReportAt + c.vehicleSilenceMs);
+      if (v.holder && !isSimId(v.holder) && v.lease === 'active') at = Math.min(at, v.lastHeartbeatAt + c.leaseTimeoutMs);
+      if (v.call && !v.call.escalated) at = Math.min(at, v.call.raisedAt + c.passengerCallEscalateMs);
       if (v.mode === 'remote' && v.holder) {
-        const l = this.controlLatency(v, v.holder, now);
-        if (l > c.latencyHardLimitMs) {
-          const reason: MrmReason = Number.isFinite(l) ? 'latency_over_limit' : 'latency_unknown';
-          this.alertAll(now, v, 'latency_over_limit', { latencyMs: Number.isFinite(l) ? l : null });
-          this.enterMrm(v, now, reason, 'system');
-        }
-      }
-      if (v.call && !v.call.escalated && now - v.call.raisedAt >= c.passengerCallEscalateMs) {
-        v.call.escalated = true;
-        this.alert(now, v, 'passenger_call_escalated', 'dispatcher', { owner: v.call.owner });
+        // without new samples the latency only falls (samples leave the window) until a link's newest sample goes stale
+        after = Math.min(after, v.vehicleRtt.staleAt(c.rttMaxAgeMs) ?? -Infinity);
+        if (!isSimId(v.holder)) after = Math.min(after, this.consoleRtts.get(v.holder)?.staleAt(c.rttMaxAgeMs) ?? -Infinity);
       }
     }
+    if (mutates) at = after = -Infinity;
+    this.sweepDueAt = at;
+    this.sweepDueAfter = after;
     return now;
+  }
+  private sweepDueAt = -Infinity;
+  private sweepDueAfter = -Infinity;
+
+  /** The time-driven checks of one bus. */
+  private checkSlot(v: Slot, now: number): void {
+    const c = this.config;
+    if (v.pending && now >= v.pending.expiresAt) {
+      this.audit(now, 'teleop.handover_expired', v.id, 'system', { to: v.pending.to });
+      v.pending = null;
+    }
+    if (v.linkUp && v.lastReportAt !== null && now - v.lastReportAt >= c.vehicleSilenceMs) this.linkLost(v, now, 'silence');
+    if (v.holder && !isSimId(v.holder) && v.lease === 'active' && now - v.lastHeartbeatAt >= c.leaseTimeoutMs) this.lapse(v, now);
+    if (v.mode === 'remote' && v.holder) this.latencyWatch(v, v.holder, now);
+    if (v.call && !v.call.escalated && now - v.call.raisedAt >= c.passengerCallEscalateMs) {
+      v.call.escalated = true;
+      this.alert(now, v, 'passenger_call_escalated', 'dispatcher', { owner: v.call.owner });
+    }
+  }
+
+  /** A new RTT sample for a bus's links: its latency check now (the sweep may have skipped it). */
+  private rttChanged(v: Slot, now: number): void {
+    if (v.mode !== 'remote' || !v.holder) return;
+    this.latencyWatch(v, v.holder, now);
+    if (v.mode !== 'remote') this.sweepDueAt = this.sweepDueAfter = -Infinity;
+  }
+
+  /** Over the hard limit (or unknown): minimal risk manoeuvre. */
+  private latencyWatch(v: Slot, holder: string, now: number): void {
+    const l = this.controlLatency(v, holder, now);
+    if (l > this.config.latencyHardLimitMs) {
+      const reason: MrmReason = Number.isFinite(l) ? 'latency_over_limit' : 'latency_unknown';
+      this.alertAll(now, v, 'latency_over_limit', { latencyMs: Number.isFinite(l) ? l : null });
+      this.enterMrm(v, now, reason, 'system');
+    }
   }
 
   private lapse(v: Slot, now: number): void {
@@ -837,6 +905,16 @@ export class TeleopControlCenter {
     v.lastHeartbeatAt = now;
     if (sentAt !== null) v.lastHeartbeatSentAt = sentAt;
     this.relay(v, now);
+  }
+
+  /**
+   * A simulated driver's next relay: the first time after its last one that lies on its phase of the interval
+   * (phase + k·interval). Never more than simRelayIntervalMs after the last relay, so the bus's dead-man sees the
+   * same rate as before; a relay that went out late (a busy loop) is followed by an earlier one, not a later one.
+   */
+  private simRelayDueAt(v: Slot): number {
+    const i = this.config.simRelayIntervalMs;
+    return Math.floor((v.lastRelayAt - v.relayPhase) / i) * i + v.relayPhase + i;
   }
 
   /** Relay the lease to the vehicle (its dead-man input). Not during an MRM: that lease does not drive. */

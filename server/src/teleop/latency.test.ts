@@ -50,6 +50,32 @@ describe('RTT window', () => {
     expect(w.estimate(1400, 1000, 3000)).toBe(50); // the spike left the window
     expect(w.estimate(3601, 1000, 3000)).toBe(Infinity);
   });
+
+  it('answers a repeated question from its memo exactly as a fresh computation would', () => {
+    // samples and questions interleaved at non-decreasing times; a window asked every time against one asked once
+    const step = fc.record({ dt: fc.integer({ min: 0, max: 700 }), rtt: fc.option(fc.integer({ min: 0, max: 900 }), { nil: undefined }), asks: fc.integer({ min: 0, max: 3 }) });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        const memo = new RttWindow();
+        const plain: { t: number; rtt: number }[] = [];
+        let t = 0;
+        for (const s of steps) {
+          t += s.dt;
+          if (s.rtt !== undefined) {
+            memo.add(t, s.rtt);
+            plain.push({ t, rtt: s.rtt });
+          }
+          for (let k = 0; k <= s.asks; k++) {
+            const at = t + k * 137;
+            const fresh = new RttWindow();
+            for (const p of plain.slice(-64)) fresh.add(p.t, p.rtt);
+            expect(memo.estimate(at, 1000, 3000)).toBe(fresh.estimate(at, 1000, 3000));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
 
 describe('control latency in the core', () => {

@@ -39,22 +39,35 @@ export function permittedSpeedFor(latencyMs: number, vmax: number, limits: Laten
  */
 export class RttWindow {
   private samples: { t: number; rtt: number }[] = [];
+  /**
+   * The last estimate and the time span over which it holds: every event sweeps every bus, so the estimate is
+   * asked for thousands of times a second while it changes only when a sample arrives, leaves the window or goes
+   * stale. Exact: the span ends where the first of those can happen.
+   */
+  private memo = { value: 0, from: Infinity, until: -Infinity, windowMs: NaN, maxAgeMs: NaN };
 
   add(t: number, rttMs: number): void {
     this.samples.push({ t, rtt: rttMs });
     // keep it small: a few seconds of 5 Hz pings at most
     if (this.samples.length > 64) this.samples.splice(0, this.samples.length - 64);
+    this.memo.until = -Infinity;
   }
 
   estimate(now: number, windowMs: number, maxAgeMs: number): number {
+    const c = this.memo;
+    if (now >= c.from && now <= c.until && windowMs === c.windowMs && maxAgeMs === c.maxAgeMs) return c.value;
     const last = this.samples[this.samples.length - 1];
     if (!last || now - last.t > maxAgeMs) return Infinity;
     let m = last.rtt;
+    let oldest = last.t;
     for (let i = this.samples.length - 1; i >= 0; i--) {
       const s = this.samples[i];
       if (now - s.t > windowMs) break;
       if (s.rtt > m) m = s.rtt;
+      oldest = s.t;
     }
+    // the same answer until the oldest sample in the window leaves it or the newest goes stale
+    this.memo = { value: m, from: now, until: Math.min(oldest + windowMs, last.t + maxAgeMs), windowMs, maxAgeMs };
     return m;
   }
 

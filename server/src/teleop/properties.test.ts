@@ -160,23 +160,7 @@ function assertInvariants(w: TeleopWorld): void {
 }
 
 function runScenario(actions: Action[], delayed: boolean, seed: number): void {
-  const w = new TeleopWorld({
-    seed,
-    vehicles: VEHICLES.map((id) => ({ id, simulatedDriver: id === 'bus-s', ...(delayed ? { oneWayMs: 5 + (seed % 30), jitterMs: 10 } : {}) })),
-    drivers: [...DRIVERS.map((id) => ({ id, ...(delayed ? { oneWayMs: 5 + (seed % 20), jitterMs: 8 } : {}) })), { id: 'disp', role: 'dispatcher' as const }],
-  });
-  w.connectAll();
-  w.run(200);
-  for (const a of actions) {
-    apply(w, a);
-    assertInvariants(w);
-  }
-  // let everything settle, invariants still holding
-  const end = w.now + 3000;
-  while (w.now < end) {
-    w.step(w.rng.int(10, 50));
-    assertInvariants(w);
-  }
+  const w = play(actions, delayed, seed);
   const h = w.historyViolations();
   if (h.length) throw new Error(h.join('; '));
   for (const r of w.audit) {
@@ -194,6 +178,29 @@ function runScenario(actions: Action[], delayed: boolean, seed: number): void {
   }
 }
 
+/** Plays the actions with the invariants checked after each; `fullSweeps`: the core may never skip its sweep. */
+function play(actions: Action[], delayed: boolean, seed: number, fullSweeps = false): TeleopWorld {
+  const w = new TeleopWorld({
+    seed,
+    vehicles: VEHICLES.map((id) => ({ id, simulatedDriver: id === 'bus-s', ...(delayed ? { oneWayMs: 5 + (seed % 30), jitterMs: 10 } : {}) })),
+    drivers: [...DRIVERS.map((id) => ({ id, ...(delayed ? { oneWayMs: 5 + (seed % 20), jitterMs: 8 } : {}) })), { id: 'disp', role: 'dispatcher' as const }],
+  });
+  if (fullSweeps) Object.defineProperty(w.core, 'sweepDueAt', { get: () => -Infinity, set: () => {} });
+  w.connectAll();
+  w.run(200);
+  for (const a of actions) {
+    apply(w, a);
+    assertInvariants(w);
+  }
+  // let everything settle, invariants still holding
+  const end = w.now + 3000;
+  while (w.now < end) {
+    w.step(w.rng.int(10, 50));
+    assertInvariants(w);
+  }
+  return w;
+}
+
 describe('teleop lease invariants under random operation sequences', () => {
   it('hold on zero-delay links (strict: server and bus see the same instant)', () => {
     fc.assert(
@@ -206,6 +213,18 @@ describe('teleop lease invariants under random operation sequences', () => {
     fc.assert(
       fc.property(fc.array(action, { minLength: 5, maxLength: 60, size: 'max' }), fc.integer({ min: 1, max: 1_000_000 }), (actions, seed) => runScenario(actions, true, seed)),
       { numRuns: 100, seed: 4711 },
+    );
+  });
+
+  it("the sweep's skip-ahead changes nothing: a full sweep on every event gives the same audit trail and answers", () => {
+    fc.assert(
+      fc.property(fc.array(action, { minLength: 5, maxLength: 60, size: 'max' }), fc.integer({ min: 1, max: 1_000_000 }), fc.boolean(), (actions, seed, delayed) => {
+        const fast = play(actions, delayed, seed);
+        const full = play(actions, delayed, seed, true);
+        expect(fast.audit).toEqual(full.audit);
+        expect(fast.acks).toEqual(full.acks);
+      }),
+      { numRuns: 150, seed: 1122 },
     );
   });
 
