@@ -21,7 +21,7 @@ export function loadReport(r: LoadResult): string {
     `KL Shuttle load: ${o.vehicles} vehicles × ${o.hz} Hz, ${o.consoles} consoles (${o.drivers} drivers, a command every ${o.commandIntervalMs} ms each), ${o.riders} riders (~${o.bookingsPerMin} bookings/min), ${r.measuredS.toFixed(0)} s measured (after ${r.settledAfterS.toFixed(0)} s of settling)`,
     `server: ${r.server.child ? `child process pid ${r.server.pid}${o.redisUrl ? ' (Redis store)' : ' (embedded store)'}` : 'given by --url'} ${r.server.url}; connected at the end: ${r.connected.vehicles} vehicles, ${r.connected.consoles} consoles`,
     `machine: ${cpus().length} cores; load average before ${la(r.loadAvgBefore)}, during (1 min) mean ${fmt(res.load1.mean, 2)} max ${fmt(res.load1.max, 2)}, after ${la(r.loadAvgAfter)}`,
-    r.server.pinning ? `CPUs: the server on CPU ${r.server.pinning.server}, kept clear of the load generator (consoles, riders, buses, drivers) on CPU ${r.server.pinning.load} (--no-pin: both share all)` : 'CPUs: server and load generator share all CPUs',
+    r.server.pinning ? `CPUs: the load generator (consoles, riders, buses, drivers) kept on CPU ${r.server.pinning.load}, the server on any (${r.server.pinning.server}), so CPU 0 is always free for it (--no-pin: both share all)` : 'CPUs: server and load generator share all CPUs',
   ];
   const teleopOk = t.roundTrip ? t.roundTrip.p99 <= TARGETS.teleopP99Ms : null;
   const latency = table(

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LeitstandAlert } from '../src/protocol/events.ts';
 import { FanoutTracker, LoadConsole, TeleopTracker } from './consoles.ts';
@@ -61,8 +61,8 @@ export interface WindowResult {
 
 export interface LoadResult {
   options: Omit<LoadOptions, 'onWindow' | 'log'>;
-  /** pinning: the CPUs of the child server and of the load generator, when they were kept apart */
-  server: { url: string; pid: number | null; child: boolean; pinning: { server: number; load: string } | null };
+  /** pinning: the CPUs the load generator was kept on (the server may use all), when it was */
+  server: { url: string; pid: number | null; child: boolean; pinning: { load: string; server: string } | null };
   connected: { vehicles: number; consoles: number; riders: number };
   loadAvgBefore: number[];
   loadAvgAfter: number[];
@@ -119,16 +119,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   try {
     let server: ServerChild | null = null;
     let url = o.url?.replace(/\/$/, '');
-    const pinning = o.pin && !url ? cpuPinning() : null;
+    const pins = o.pin && !url ? cpuPinning() : null;
+    const allCpus = `0-${availableParallelism() - 1}`;
+    const pinning = pins ? { load: pins.load, server: allCpus } : null;
     if (!url) {
       log(`writing a fleet of ${o.vehicles} buses and ${o.consoles} console logins to ${dir}`);
       const fx = await writeLoadFixtures(dir, o);
       log('starting the server (child process, simulated fleet and demand off)');
       if (pinning) {
-        log(`CPUs: the server on CPU ${pinning.server}, the load generator on CPU ${pinning.load}`);
+        log(`CPUs: the load generator on CPU ${pinning.load}, the server on any (${pinning.server})`);
         pinSelf(pinning.load);
       }
-      server = await startServerChild({ dataDir: dir, fleetFile: fx.fleetFile, staffFile: fx.staffFile, redisUrl: o.redisUrl, cpuProfileDir: o.cpuProfileDir, cpu: pinning?.server });
+      server = await startServerChild({ dataDir: dir, fleetFile: fx.fleetFile, staffFile: fx.staffFile, redisUrl: o.redisUrl, cpuProfileDir: o.cpuProfileDir, cpus: pinning?.server });
       cleanup.push(() => server!.stop());
       url = server.url;
       log(`server ${url} (pid ${server.pid})`);

@@ -19,12 +19,12 @@ export interface ServerChild {
  * started as `npm start` starts it (main.ts under tsx) with the simulated fleet and demand off: all load is ours.
  * PORT=0: main.ts prints the port it got. Its output goes to `<dataDir>/server.log`.
  */
-export async function startServerChild(o: { dataDir: string; fleetFile: string; staffFile: string; redisUrl?: string; cpuProfileDir?: string; startTimeoutMs?: number; cpu?: number }): Promise<ServerChild> {
+export async function startServerChild(o: { dataDir: string; fleetFile: string; staffFile: string; redisUrl?: string; cpuProfileDir?: string; startTimeoutMs?: number; cpus?: string }): Promise<ServerChild> {
   const logFile = join(o.dataDir, 'server.log');
   const log = createWriteStream(logFile);
   const args = ['--import', 'tsx', ...(o.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfileDir] : []), join(ROOT, 'server', 'src', 'main.ts')];
-  // `cpu`: on that CPU only (taskset execs node: same pid)
-  const [cmd, argv] = o.cpu !== undefined ? ['taskset', ['-c', String(o.cpu), process.execPath, ...args]] : [process.execPath, args];
+  // `cpus`: on those CPUs only (taskset execs node: same pid); the caller may run on others
+  const [cmd, argv] = o.cpus !== undefined ? ['taskset', ['-c', o.cpus, process.execPath, ...args]] : [process.execPath, args];
   const child: ChildProcess = spawn(cmd, argv, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -156,14 +156,16 @@ export interface ResourceSample {
  * inflates the latencies it measures, so it is reported beside them).
  */
 /**
- * CPUs for a load on this machine: the server under test on CPU 0, the load generator (its consoles, riders, buses
- * and drivers, ~300 simulated machines) on the others. On a 2-core machine they otherwise take turns on both cores,
- * and the server's latencies measure the load generator's scheduling as much as the server. Null when the machine
- * has one CPU or no taskset (Linux util-linux).
+ * CPUs for a load on this machine: the load generator (its consoles, riders, buses and drivers, ~300 simulated
+ * machines) on every CPU but the first, the server under test anywhere. The server's event loop then always finds
+ * CPU 0 free, while its garbage collector's helper threads may still use the others; on a 2-core machine the two
+ * otherwise take turns on both cores, and the server's latencies measure the load generator's scheduling as much as
+ * the server. Null when the machine has one CPU or no taskset (Linux util-linux).
  */
-export function cpuPinning(): { server: number; load: string } | null {
-  if (availableParallelism() < 2 || spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
-  return { server: 0, load: availableParallelism() === 2 ? '1' : `1-${availableParallelism() - 1}` };
+export function cpuPinning(): { load: string } | null {
+  const n = availableParallelism();
+  if (n < 2 || spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
+  return { load: n === 2 ? '1' : `1-${n - 1}` };
 }
 
 /** Puts this process (all its threads; children forked later inherit it) on the given CPUs. */
