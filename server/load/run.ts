@@ -31,7 +31,7 @@ export interface LoadOptions {
   redisUrl?: string;
   /** write a CPU profile of the child server (node --cpu-prof) into this directory */
   cpuProfileDir?: string;
-  /** the child server on a CPU of its own, the load on the others (see cpuPinning); ignored with `url` */
+  /** keep the load generator off CPU 0, the child server on any CPU (see cpuPinning); ignored with `url` */
   pin?: boolean;
   /** reporting windows (soak: 60 s) */
   windowS?: number;
