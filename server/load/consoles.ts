@@ -97,7 +97,7 @@ export interface FanoutSink {
   onReceived(vehicleId: string, sentAt: number, now: number, receivedAt?: number, fannedOutAt?: number): void;
 }
 
-/** Where a driver's commands and heartbeat errors go (the tracker, or a drivers' process's batch). */
+/** Where a driver's commands and heartbeat errors go (the drivers' process's batch for its parent). */
 export interface CommandSink {
   issued(vehicleId: string, seq: number): void;
   answered(vehicleId: string, seq: number, res: Ack<unknown>): void;
@@ -109,8 +109,7 @@ export interface CommandSink {
  * verdict back at the console (round trip). Arrivals on board and verdicts come from different processes in
  * batches, in either order: a command is settled a second after its verdict, joined with its arrival then.
  */
-export class TeleopTracker implements CommandSink {
-  recording = false;
+export class TeleopTracker {
   readonly roundTrip = new Latency();
   readonly oneWay = new Latency();
   readonly window = new Latency();
@@ -121,10 +120,6 @@ export class TeleopTracker implements CommandSink {
   /** arrivals on board (epoch ms) by command, until their command settles */
   private readonly arrivals = new Map<string, number>();
 
-  /** `wall`/`t0`: when the command left its console (epoch ms / performance.now() of this process) */
-  issued(vehicleId: string, seq: number): void {
-    if (this.recording) this.track(vehicleId, seq, Date.now(), performance.now());
-  }
   /** A command that left a console at `wall` (epoch ms), `t0` on this process's performance clock. */
   track(vehicleId: string, seq: number, wall: number, t0: number): void {
     this.inflight.set(`${vehicleId}#${seq}`, { t0, wall, answered: null });
@@ -138,9 +133,6 @@ export class TeleopTracker implements CommandSink {
   answered(vehicleId: string, seq: number, res: Ack<unknown>, t = performance.now()): void {
     const e = this.inflight.get(`${vehicleId}#${seq}`);
     if (e && !e.answered) e.answered = { t, res };
-  }
-  heartbeatError(code: string): void {
-    if (this.recording) this.heartbeatErrors.inc(code);
   }
   /** Settles the commands answered more than `graceMs` ago. */
   settle(graceMs = 1000): void {

@@ -216,7 +216,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     recordFrom = Date.now();
     const t0 = performance.now();
     fanout.from = recordFrom;
-    teleop.recording = bookingTracker.recording = true;
+    bookingTracker.recording = true;
     driversProc?.recording(true);
     const firstSample = monitor.samples.length;
     const windows: WindowResult[] = [];
@@ -258,7 +258,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       if (next >= end) break;
     }
     fanout.to = Date.now();
-    teleop.recording = bookingTracker.recording = false;
+    bookingTracker.recording = false;
     driversProc?.recording(false);
     recordTo = fanout.to;
     const measuredS = (performance.now() - t0) / 1000;

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { SnapError } from '@kl/routing';
 import type { Clock } from '../core/clock.ts';
 import type { Dispatcher } from '../dispatch/dispatcher.ts';
@@ -241,7 +242,7 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
     const places = this.dispatcher.vehiclePositions();
     for (let i = 0; i < places.length; i += PREPARE_SLICE) {
       this.oracle.prepare(places.slice(i, i + PREPARE_SLICE));
-      await yieldToLoop();
+      await nextTurn();
     }
   }
 
@@ -496,7 +497,7 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
     this.dispatcher.tick();
     // the parts in turns of their own: re-optimisation, rebalancing and the plans they changed in one task held up
     // every remote driver's command that arrived meanwhile (tens of ms on a big fleet)
-    await yieldToLoop();
+    await nextTurn();
     this.dispatcher.idleRebalancing();
     const now = this.clock.now();
     const changed = this.afterDispatch(now);
@@ -506,7 +507,7 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
       if (events.length) await this.persist([], events);
     }
     for (const r of changed) this.emit('booking', this.view(r), r);
-    await yieldToLoop();
+    await nextTurn();
     this.publishPlans();
   }
 
@@ -582,7 +583,6 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
 
 }
 
-const yieldToLoop = () => new Promise<void>((res) => setImmediate(res));
 /** buses whose search spaces are computed per event-loop turn before a request (about 2–4 ms) */
 const PREPARE_SLICE = 25;
 

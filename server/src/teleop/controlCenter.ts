@@ -189,7 +189,7 @@ export class TeleopControlCenter {
       mrm: null,
       lastStamp: 0,
     });
-    this.sweepDueAt = this.sweepDueAfter = -Infinity;
+    this.resweep();
     this.audit(this.now(), 'teleop.vehicle_added', vehicleId, 'system', { simulatedDriver: opts.simulatedDriver ?? false });
   }
 
@@ -541,7 +541,7 @@ export class TeleopControlCenter {
     const { linkUp, mode, holder, lease } = v;
     this.report(v, report, now);
     // a restored link or a new mode, holder or lease brings checks the last full sweep did not see
-    if (!linkUp || v.mode !== mode || v.holder !== holder || v.lease !== lease) this.sweepDueAt = this.sweepDueAfter = -Infinity;
+    if (!linkUp || v.mode !== mode || v.holder !== holder || v.lease !== lease) this.resweep();
     return ok({ mode: v.mode });
   }
 
@@ -644,7 +644,7 @@ export class TeleopControlCenter {
       // a simulated driver takes its free bus as soon as it may (connected, latency measured)
       if (v.simulatedDriver && v.holder === null && v.mode === 'standby' && v.linkUp) {
         this.tryAcquire(simActor(v.id), v.id, now);
-        this.sweepDueAt = this.sweepDueAfter = -Infinity;
+        this.resweep();
       }
       if (v.holder && isSimId(v.holder) && v.mode !== 'mrm' && now >= this.simRelayDueAt(v)) {
         // the simulated driver lives in this process: while the server runs, it is alive
@@ -660,13 +660,10 @@ export class TeleopControlCenter {
     let d = Infinity;
     const c = this.config;
     for (const v of this.slots.values()) {
-      if (v.holder && !isSimId(v.holder) && v.lease === 'active') d = Math.min(d, v.lastHeartbeatAt + c.leaseTimeoutMs);
+      d = Math.min(d, this.checkDeadline(v));
       // same condition as the relay in tick(): a simulated driver's lease is not relayed during an MRM (a deadline
       // that tick() does not clear would make a timer driven by nextDeadline() spin)
       if (v.holder && isSimId(v.holder) && v.mode !== 'mrm') d = Math.min(d, this.simRelayDueAt(v));
-      if (v.linkUp && v.lastReportAt !== null) d = Math.min(d, v.lastReportAt + c.vehicleSilenceMs);
-      if (v.pending) d = Math.min(d, v.pending.expiresAt);
-      if (v.call && !v.call.escalated) d = Math.min(d, v.call.raisedAt + c.passengerCallEscalateMs);
       if (v.mode === 'remote') {
         const s = v.vehicleRtt.staleAt(c.rttMaxAgeMs);
         if (s !== null) d = Math.min(d, s);
@@ -755,7 +752,7 @@ export class TeleopControlCenter {
   private sweep(mutates = false): number {
     const now = this.now();
     if (now < this.sweepDueAt && now <= this.sweepDueAfter) {
-      if (mutates) this.sweepDueAt = this.sweepDueAfter = -Infinity;
+      if (mutates) this.resweep();
       return now;
     }
     let at = Infinity;
@@ -763,10 +760,7 @@ export class TeleopControlCenter {
     const c = this.config;
     for (const v of this.slots.values()) {
       this.checkSlot(v, now);
-      if (v.pending) at = Math.min(at, v.pending.expiresAt);
-      if (v.linkUp && v.lastReportAt !== null) at = Math.min(at, v.lastReportAt + c.vehicleSilenceMs);
-      if (v.holder && !isSimId(v.holder) && v.lease === 'active') at = Math.min(at, v.lastHeartbeatAt + c.leaseTimeoutMs);
-      if (v.call && !v.call.escalated) at = Math.min(at, v.call.raisedAt + c.passengerCallEscalateMs);
+      at = Math.min(at, this.checkDeadline(v));
       if (v.mode === 'remote' && v.holder) {
         // without new samples the latency only falls (samples leave the window) until a link's newest sample goes stale
         after = Math.min(after, v.vehicleRtt.staleAt(c.rttMaxAgeMs) ?? -Infinity);
@@ -780,6 +774,22 @@ export class TeleopControlCenter {
   }
   private sweepDueAt = -Infinity;
   private sweepDueAfter = -Infinity;
+
+  /** Clears the sweep's skip-ahead: the next event looks at every bus. */
+  private resweep(): void {
+    this.sweepDueAt = this.sweepDueAfter = -Infinity;
+  }
+
+  /** Earliest time one of checkSlot's deadline checks (handover, silence, lapse, call) fires for this bus. */
+  private checkDeadline(v: Slot): number {
+    const c = this.config;
+    let at = Infinity;
+    if (v.pending) at = Math.min(at, v.pending.expiresAt);
+    if (v.linkUp && v.lastReportAt !== null) at = Math.min(at, v.lastReportAt + c.vehicleSilenceMs);
+    if (v.holder && !isSimId(v.holder) && v.lease === 'active') at = Math.min(at, v.lastHeartbeatAt + c.leaseTimeoutMs);
+    if (v.call && !v.call.escalated) at = Math.min(at, v.call.raisedAt + c.passengerCallEscalateMs);
+    return at;
+  }
 
   /** The time-driven checks of one bus. */
   private checkSlot(v: Slot, now: number): void {
@@ -801,7 +811,7 @@ export class TeleopControlCenter {
   private rttChanged(v: Slot, now: number): void {
     if (v.mode !== 'remote' || !v.holder) return;
     this.latencyWatch(v, v.holder, now);
-    if (v.mode !== 'remote') this.sweepDueAt = this.sweepDueAfter = -Infinity;
+    if (v.mode !== 'remote') this.resweep();
   }
 
   /** Over the hard limit (or unknown): minimal risk manoeuvre. */
