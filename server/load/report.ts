@@ -94,6 +94,22 @@ export function windowTable(ws: WindowResult[]): string {
   return table(WINDOW_HEAD, ws.map(windowCells));
 }
 
+/** The soak's steady state: latencies and drops of the minutes after the warm-up, together, against the targets. */
+export function afterWarmupReport(r: LoadResult): string {
+  const a = r.afterWarmup;
+  if (!a) return 'after the warm-up: no minute recorded';
+  const last = r.windows.length;
+  return table(
+    [`after the warm-up (minutes ${a.fromWindow}–${last}), ms`, 'p50', 'p99', 'max', 'n', 'target', 'met'],
+    [
+      row('fan-out: vehicle send → console receive', a.fanout, `p99 ≤ ${TARGETS.fanoutP99Ms}`, a.fanout ? a.fanout.p99 <= TARGETS.fanoutP99Ms : null),
+      row('teleop command: console → bus → verdict at console', a.teleop, `p99 ≤ ${TARGETS.teleopP99Ms}`, a.teleop ? a.teleop.p99 <= TARGETS.teleopP99Ms : null),
+      row('booking: offer + confirm', a.booking),
+      ['dropped', String(a.dropped), '', '', '', String(TARGETS.dropped), yes(a.dropped === TARGETS.dropped)],
+    ],
+  );
+}
+
 export interface SoakGrowth {
   warmupMin: number;
   rss: { baseline: number | null; last: number | null; pct: number | null };

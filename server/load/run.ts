@@ -8,7 +8,7 @@ import { loadPlan, writeLoadFixtures } from './fixtures.ts';
 import { apiCall } from './net.ts';
 import { BookingTracker, LoadRiders } from './riders.ts';
 import { cpuPinning, pinSelf, ResourceMonitor, startServerChild, tail, type ResourceSample, type ServerChild } from './server-process.ts';
-import type { Summary } from './stats.ts';
+import { Latency, type Summary } from './stats.ts';
 import { startVehiclesProcess, type VehiclesProcess } from './vehicles.ts';
 
 export interface LoadOptions {
@@ -35,6 +35,8 @@ export interface LoadOptions {
   pin?: boolean;
   /** reporting windows (soak: 60 s) */
   windowS?: number;
+  /** windows of warm-up (soak): the latencies after them are also summed up on their own (LoadResult.afterWarmup) */
+  warmupWindows?: number;
   onWindow?: (w: WindowResult) => void;
   log?: (line: string) => void;
 }
@@ -92,6 +94,8 @@ export interface LoadResult {
     load1: Stat;
   };
   windows: WindowResult[];
+  /** the windows after the warm-up (soak), together: the steady state's latencies and drops */
+  afterWarmup: { fromWindow: number; fanout: Summary | null; teleop: Summary | null; booking: Summary | null; dropped: number } | null;
   samples: ResourceSample[];
 }
 interface Stat {
@@ -227,6 +231,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       teleop.settle();
     }, 1000);
     cleanup.push(() => clearInterval(sweeper));
+    const warm = o.warmupWindows ?? null;
+    const steady = { fanout: new Latency(), teleop: new Latency(), booking: new Latency(), dropped: 0 };
     const closeWindow = (endS: number) => {
       const ss = monitor.samples.slice(windowStart.sample);
       const w: WindowResult = {
@@ -244,6 +250,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         dropped: fanout.dropped - windowStart.dropped,
         load1: loadavg()[0],
       };
+      if (warm !== null && w.index > warm) {
+        steady.fanout.add(fanout.window);
+        steady.teleop.add(teleop.window);
+        steady.booking.add(bookingTracker.window);
+        steady.dropped += w.dropped;
+      }
       fanout.window.reset();
       teleop.window.reset();
       bookingTracker.window.reset();
@@ -329,6 +341,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         load1: stat(samples.map((s) => s.load1)),
       },
       windows,
+      afterWarmup: warm !== null && windows.length > warm ? { fromWindow: warm + 1, fanout: steady.fanout.summary(), teleop: steady.teleop.summary(), booking: steady.booking.summary(), dropped: steady.dropped } : null,
       samples,
     };
   } catch (e) {

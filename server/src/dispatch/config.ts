@@ -92,6 +92,9 @@ export interface DispatchConfig {
     readonly maxExchangePairs: number;
     /** Plans whose stops are reordered per pass (a random sample when the fleet is bigger; bounds the call too). */
     readonly maxReorderPlans: number;
+    /** Buses one call works on: a bigger fleet is searched a neighbourhood at a time (bounds the call's fixed cost,
+     * which re-times every plan it looks at). */
+    readonly maxVehicles: number;
     /** A move must save at least this much vehicle time to be accepted (avoids churn on rounding noise). */
     readonly minGainMs: number;
   };
@@ -135,7 +138,7 @@ export const DEFAULT_CONFIG: Omit<DispatchConfig, 'depot'> = {
   battery: { capacityKWh: 80, consumptionKWhPerKm: 0.35, reserveSoc: 0.15, lowSoc: 0.3, resumeSoc: 0.9 },
   // a small budget every 2 s rather than 400 evaluations once a minute: about the same work, in tasks short enough
   // not to hold up a remote driver's commands behind them (big fleets are covered over several calls anyway)
-  reoptimisation: { intervalMs: 2_000, maxRounds: 3, candidateBuses: 8, maxEvaluations: 14, maxExchangePairs: 70, maxReorderPlans: 8, minGainMs: 1000 },
+  reoptimisation: { intervalMs: 2_000, maxRounds: 3, candidateBuses: 8, maxEvaluations: 14, maxExchangePairs: 70, maxReorderPlans: 8, maxVehicles: 40, minGainMs: 1000 },
   rebalancing: {
     demandHalfLifeMs: 30 * MIN,
     horizonMs: 60 * MIN,
@@ -189,6 +192,7 @@ export const dispatchConfigSchema = z.object({
     maxEvaluations: z.number().int().nonnegative(),
     maxExchangePairs: z.number().int().nonnegative(),
     maxReorderPlans: z.number().int().nonnegative(),
+    maxVehicles: z.number().int().positive(),
     minGainMs: nonNeg,
   }),
   rebalancing: z.object({

@@ -140,33 +140,45 @@ function toMs(seconds: number): number {
 
 /**
  * Memo of plan legs (stop → stop) by location id pair. Plans are re-timed often (every insertion check,
- * every local-search move), the legs between their stops rarely change.
+ * every local-search move), the legs between their stops rarely change. Two generations: when the current one is
+ * full it becomes the old one and a new one starts; a leg found in the old one moves over. The legs plans keep
+ * using survive, the rest (from positions a moving bus has left, from requests long served) go with the old
+ * generation, so the memo's memory levels off instead of growing to a hard cap and being dropped whole.
  */
 export class LegCache {
-  private readonly m = new Map<LocationId, Map<LocationId, Leg>>();
+  private cur = new Map<LocationId, Map<LocationId, Leg>>();
+  private old: Map<LocationId, Map<LocationId, Leg>> | null = null;
   private size = 0;
   constructor(
     private readonly legs: Legs,
-    private readonly maxEntries = 250_000,
+    private readonly maxEntries = 60_000,
   ) {}
   readonly leg = (a: Location, b: Location): Leg => {
     if (a.id === b.id) return ZERO;
-    let row = this.m.get(a.id);
-    if (!row) {
-      if (this.size >= this.maxEntries) this.clear();
-      row = new Map();
-      this.m.set(a.id, row);
+    let row = this.cur.get(a.id);
+    let v = row?.get(b.id);
+    if (v) return v;
+    v = this.old?.get(a.id)?.get(b.id) ?? { t: this.legs.timeMs(a, b), d: this.legs.distM(a, b) };
+    if (this.size >= this.maxEntries) {
+      this.old = this.cur;
+      this.cur = new Map();
+      this.size = 0;
+      row = undefined;
     }
-    let v = row.get(b.id);
-    if (!v) {
-      v = { t: this.legs.timeMs(a, b), d: this.legs.distM(a, b) };
-      row.set(b.id, v);
-      this.size++;
-    }
+    if (!row) this.cur.set(a.id, (row = new Map()));
+    row.set(b.id, v);
+    this.size++;
     return v;
   };
+  /** Legs held (both generations): for tests. */
+  get entries(): number {
+    let n = 0;
+    for (const g of [this.cur, this.old]) for (const row of g?.values() ?? []) n += row.size;
+    return n;
+  }
   clear(): void {
-    this.m.clear();
+    this.cur.clear();
+    this.old = null;
     this.size = 0;
   }
 }

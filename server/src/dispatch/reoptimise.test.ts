@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../core/rng.ts';
+import { DEFAULT_CONFIG } from './config.ts';
 import { PlanExecutor } from './testing/executor.ts';
 import { bus, makeDispatcher, MIN, T0 } from './testing/fixtures.ts';
 import { gridLoc } from './testing/grid.ts';
@@ -71,6 +72,33 @@ describe('re-optimisation', () => {
       after += res.vehicleTimeAfterMs;
     }
     expect(after).toBeLessThan(before * 0.97);
+  });
+
+  it('on a fleet bigger than maxVehicles, each call works on the buses near one drawn bus, and a few calls cover every neighbourhood', () => {
+    // the first test's situation twice, 40 blocks apart: each pair of buses is a neighbourhood of its own
+    const fleet = [bus('b-a', 3, 0, { seats: 8 }), bus('b-b', 0, 0, { seats: 12 }), bus('c-a', 3, 40, { seats: 8 }), bus('c-b', 0, 40, { seats: 12 })];
+    const { d } = makeDispatcher({ vehicles: fleet, config: { reoptimisation: { ...DEFAULT_CONFIG.reoptimisation, maxVehicles: 2 } } });
+    const riders: Record<string, string> = {};
+    for (const [area, y] of [['b', 0], ['c', 40]] as const) {
+      const r1 = d.request({ pickup: gridLoc(5, y), dropoff: gridLoc(10, y), passengers: 2 });
+      const r2 = d.request({ pickup: gridLoc(0, y), dropoff: gridLoc(10, y), passengers: 7 });
+      if (r1.kind !== 'offer' || r2.kind !== 'offer') throw new Error('expected offers');
+      expect([r1.vehicleId, r2.vehicleId]).toEqual([`${area}-a`, `${area}-b`]);
+      d.confirm(r1.offerId);
+      d.confirm(r2.offerId);
+      riders[area] = r1.requestId;
+    }
+    const areas: string[] = [];
+    for (let call = 0; call < 12 && (d.booking(riders.b)!.vehicleId !== 'b-b' || d.booking(riders.c)!.vehicleId !== 'c-b'); call++) {
+      const res = d.reoptimise();
+      const touched = new Set(res.moves.flatMap((m) => [m.from, m.to]).map((v) => v[0]));
+      expect(touched.size).toBeLessThanOrEqual(1); // never both neighbourhoods in one call
+      areas.push(...touched);
+      expect(d.audit()).toEqual([]);
+    }
+    expect(d.booking(riders.b)!.vehicleId).toBe('b-b');
+    expect(d.booking(riders.c)!.vehicleId).toBe('c-b');
+    expect(new Set(areas)).toEqual(new Set(['b', 'c']));
   });
 
   it('runs on its interval from tick()', () => {

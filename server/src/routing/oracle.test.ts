@@ -50,6 +50,27 @@ describe('RoadOracle memo', () => {
     }
   });
 
+  it("legs prefetched in slices for one request's pickup and drop-off answer its two matrices without the engine, exactly as the engine does", () => {
+    let calls = 0;
+    const counting = Object.create(engine) as RoutingEngine;
+    counting.matrix = (a, b) => {
+      calls++;
+      return engine.matrix(a, b);
+    };
+    const o = new RoadOracle(counting);
+    const P = places[30], D = places[31], stops = places.slice(0, 25);
+    for (let i = 0; i < stops.length; i += 10) o.prefetch(P, D, stops.slice(i, i + 10));
+    const prefetched = calls;
+    const into = o.matrix(stops, [P, D]), out = o.matrix([P, D], stops);
+    expect(calls).toBe(prefetched);
+    stops.forEach((f, i) => [P, D].forEach((t, j) => expect([into.times[i][j], into.distances[i][j]]).toEqual(truth(o, f, t))));
+    stops.forEach((t, i) => [P, D].forEach((f, j) => expect([out.times[j][i], out.distances[j][i]]).toEqual(truth(o, f, t))));
+    // done with the request: another pair's matrix, or this one's again, goes to the engine
+    o.endPrefetch(P, D);
+    o.matrix(stops, [P, D]);
+    expect(calls).toBeGreaterThan(prefetched);
+  });
+
   it('a hub asked for again and again keeps its snapped place (and search spaces) while one-off bus positions stream past', () => {
     const o = new RoadOracle(engine, 20_000, 8); // room for 8 places
     const hub = places[0];

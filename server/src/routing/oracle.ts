@@ -30,6 +30,13 @@ export class RoadOracle implements TravelTimeOracle {
   private readonly seenFrom = new Map<string, number>();
   private readonly seenTo = new Map<string, number>();
   private closedVersion = '';
+  /**
+   * Legs between many places and one request's pickup and drop-off, computed ahead in slices (`prefetch`) so the
+   * insertion search's matrix over every bus's stops (a task of 5–15 ms with a thousand live bookings, holding up
+   * every remote driver's command meanwhile) finds them. Keyed by pickup and drop-off id; per place the four legs
+   * [to P, to D, from P, from D] as seconds and metres. The same engine answers, so the values are the same.
+   */
+  private readonly ahead = new Map<string, Map<string, number[]>>();
   constructor(
     readonly engine: RoutingEngine,
     private readonly maxCached = 20_000,
@@ -78,6 +85,7 @@ export class RoadOracle implements TravelTimeOracle {
       this.cur = new MemoGeneration(this.maxCached * 4);
       this.old = null;
       this.lastLeg = { f: '', t: '', sec: 0, m: 0 };
+      this.ahead.clear();
       this.closedVersion = closedKey;
     }
   }
@@ -151,6 +159,53 @@ export class RoadOracle implements TravelTimeOracle {
   }
 
   /**
+   * Computes the legs between `places` and the pair (P, D) now, for a matrix over them later (see `ahead`); call
+   * with slices of the places to spread the work over event-loop turns, and `endPrefetch` when done.
+   */
+  prefetch(P: Location, D: Location, places: readonly Location[]): void {
+    this.checkClosures();
+    const key = aheadKey(P, D);
+    let legs = this.ahead.get(key);
+    if (!legs) this.ahead.set(key, (legs = new Map()));
+    const todo = places.filter((l) => !legs.has(String(l.id)));
+    if (!todo.length) return;
+    const ph = todo.map((l) => this.phantomOf(l));
+    const pd = [this.phantomOf(P), this.phantomOf(D)];
+    const into = this.engine.matrix(ph, pd), out = this.engine.matrix(pd, ph);
+    const n = todo.length;
+    todo.forEach((l, k) => {
+      legs.set(String(l.id), [
+        into.duration[k * 2] / 1000,
+        into.distance[k * 2],
+        into.duration[k * 2 + 1] / 1000,
+        into.distance[k * 2 + 1],
+        out.duration[k] / 1000,
+        out.distance[k],
+        out.duration[n + k] / 1000,
+        out.distance[n + k],
+      ]);
+    });
+  }
+
+  endPrefetch(P: Location, D: Location): void {
+    this.ahead.delete(aheadKey(P, D));
+  }
+
+  /** A prefetched leg from → to (one end the pickup or drop-off of a prefetched pair), or null. */
+  private aheadLeg(from: string, to: string, tos: readonly string[], froms: readonly string[] | null): [number, number] | null {
+    if (!this.ahead.size) return null;
+    if (tos.length === 2) {
+      const c = this.ahead.get(`${tos[0]}\u0000${tos[1]}`)?.get(from);
+      if (c) return to === tos[0] ? [c[0], c[1]] : [c[2], c[3]];
+    }
+    if (froms?.length === 2) {
+      const c = this.ahead.get(`${froms[0]}\u0000${froms[1]}`)?.get(to);
+      if (c) return from === froms[0] ? [c[4], c[5]] : [c[6], c[7]];
+    }
+    return null;
+  }
+
+  /**
    * Matrix from the memo where possible (re-optimisation asks for the same legs round after round); the cells
    * that miss are computed in one engine call over the rows and columns that have gaps (cached CH search spaces).
    */
@@ -165,6 +220,7 @@ export class RoadOracle implements TravelTimeOracle {
       distances.push(dBuf.subarray(i * n, (i + 1) * n));
     }
     const toIds = tos.map((l) => String(l.id));
+    const fromIds = froms.length === 2 ? froms.map((l) => String(l.id)) : null;
     const fromHot = froms.map((l) => this.seenAgain(this.seenFrom, String(l.id)));
     const toHot = toIds.map((id) => this.seenAgain(this.seenTo, id));
     const missRows: number[] = [];
@@ -177,6 +233,13 @@ export class RoadOracle implements TravelTimeOracle {
         if (f === toIds[j]) {
           times[i][j] = 0;
           distances[i][j] = 0;
+          continue;
+        }
+        const pre = this.aheadLeg(f, toIds[j], toIds, fromIds);
+        if (pre) {
+          times[i][j] = pre[0];
+          distances[i][j] = pre[1];
+          if (fromHot[i] && toHot[j] && this.find(f, toIds[j], oldGen, oldRow) < 0) this.store(f, toIds[j], pre[0], pre[1]);
           continue;
         }
         const k = this.find(f, toIds[j], oldGen, oldRow);
@@ -207,6 +270,8 @@ export class RoadOracle implements TravelTimeOracle {
     return { times, distances };
   }
 }
+
+const aheadKey = (P: Location, D: Location): string => `${String(P.id)}\u0000${String(D.id)}`;
 
 /** One generation of the leg memo: rows of cell indices, the cells packed in typed arrays (no object per leg). */
 class MemoGeneration {

@@ -15,7 +15,11 @@ type IfEquals<X, Y, A, B> = (<T>() => T extends X ? 1 : 2) extends <T>() => T ex
 type WritableKeys<T> = { [K in keyof T]-?: IfEquals<{ [Q in K]: T[K] }, { -readonly [Q in K]: T[K] }, K, never> }[keyof T];
 const allMutableNamed: Exclude<WritableKeys<BookingEntry>, BookingMutableKey> extends never ? true : false = true;
 void allMutableNamed;
-const fingerprint = (b: BookingEntry): string => `${b.status}|${b.vehicleId}|${b.offerExpiresAt}|${b.pickedUpAt}|${b.droppedOffAt}|${b.arrivedAt}`;
+type Fingerprint = Pick<BookingEntry, BookingMutableKey>;
+const fingerprint = (b: BookingEntry): Fingerprint => ({ status: b.status, vehicleId: b.vehicleId, offerExpiresAt: b.offerExpiresAt, pickedUpAt: b.pickedUpAt, droppedOffAt: b.droppedOffAt, arrivedAt: b.arrivedAt });
+// compared field by field, allocation-free: this runs over every live booking on every commit (several a second)
+const sameFingerprint = (f: Fingerprint, b: BookingEntry): boolean =>
+  f.status === b.status && f.vehicleId === b.vehicleId && f.offerExpiresAt === b.offerExpiresAt && f.pickedUpAt === b.pickedUpAt && f.droppedOffAt === b.droppedOffAt && f.arrivedAt === b.arrivedAt;
 
 /** One journal line's dispatcher part: what changed since the line before (everything, in the first one). */
 export interface DispatcherDelta {
@@ -44,10 +48,10 @@ export interface DispatcherDelta {
  */
 export class DispatcherDeltaWriter {
   private roster = '';
-  /** per bus: its parts as last serialised (compared by identity) and that JSON */
-  private readonly vehicles = new Map<string, { parts: VehicleEntry; json: string }>();
+  /** per bus: its parts as last serialised (compared by identity), each part's JSON, and the whole JSON */
+  private readonly vehicles = new Map<string, { parts: VehicleEntry; partJson: Map<string, string>; json: string }>();
   /** per booking: the object last serialised, its mutable fields then, and that JSON */
-  private readonly bookings = new Map<string, { obj: BookingEntry; fp: string; json: string }>();
+  private readonly bookings = new Map<string, { obj: BookingEntry; fp: Fingerprint; json: string }>();
   /** newest demand time at the last write, and how many entries had that time */
   private demandWritten: { time: number; n: number } | null = null;
   private last: DispatcherSnapshot | null = null;
@@ -64,8 +68,18 @@ export class DispatcherDeltaWriter {
       // objects mean the same bus (the dispatcher's property test checks the journal against full snapshots).
       const w = this.vehicles.get(id);
       if (w && sameValue(w.parts, v)) continue;
-      const json = JSON.stringify(v);
-      this.vehicles.set(id, { parts: { ...v }, json });
+      // a moving bus changes its state (position) often and its plan seldom: only the parts that changed are
+      // serialised again (a plan of a dozen stops is kilobytes, written for every bus that moved, on every commit)
+      const partJson = new Map<string, string>();
+      const fields: string[] = [];
+      for (const [k, x] of Object.entries(v)) {
+        if (x === undefined) continue;
+        const j = w && w.parts[k as keyof VehicleEntry] === x ? w.partJson.get(k)! : JSON.stringify(x);
+        partJson.set(k, j);
+        fields.push(`${JSON.stringify(k)}:${j}`);
+      }
+      const json = `{${fields.join(',')}}`;
+      this.vehicles.set(id, { parts: { ...v }, partJson, json });
       if (w?.json !== json) vehicles.push(json);
     }
     for (const id of this.vehicles.keys()) if (!seenV.has(id)) this.vehicles.delete(id); // buses are never removed; kept exact anyway
@@ -75,11 +89,10 @@ export class DispatcherDeltaWriter {
       seenB.add(b.id);
       // the same object with the same mutable fields cannot have changed (the rest of a Booking is readonly, see
       // BookingMutableKey): no need to serialise the thousand unchanged bookings again for every new one
-      const fp = fingerprint(b);
       const w = this.bookings.get(b.id);
-      if (w && w.obj === b && w.fp === fp) continue;
+      if (w && w.obj === b && sameFingerprint(w.fp, b)) continue;
       const json = JSON.stringify(b);
-      this.bookings.set(b.id, { obj: b, fp, json });
+      this.bookings.set(b.id, { obj: b, fp: fingerprint(b), json });
       if (w?.json !== json) bookings.push(json);
     }
     const forgotten: string[] = [];

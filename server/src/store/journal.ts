@@ -18,7 +18,12 @@ const COMPACT_EVERY_LINES = 2000;
  */
 export class JournalStore implements Store {
   readonly kind = 'memory' as const;
-  private bookings = new Map<string, BookingRecord>();
+  /**
+   * Every booking record as the JSON text last written: a commit serialises the records it changes once, for its
+   * line and for here, and a compaction joins these texts instead of serialising every record ever kept again (a
+   * task that grew with the service's age, every few minutes). Also a copy the caller cannot change afterwards.
+   */
+  private bookings = new Map<string, string>();
   /** what of the dispatcher's state is in the journal: the next line holds only what changed */
   private readonly written = new DispatcherDeltaWriter();
   private events: EventRecord[] = [];
@@ -51,7 +56,7 @@ export class JournalStore implements Store {
       } catch {
         continue; // a line torn by a crash mid-write: everything before it is intact
       }
-      for (const b of entry.bookings ?? []) this.bookings.set(b.id, b);
+      for (const b of entry.bookings ?? []) this.bookings.set(b.id, JSON.stringify(b));
       if (entry.dispatcher) replay.whole(entry.dispatcher);
       if (entry.dispatcherDelta) replay.delta(entry.dispatcherDelta);
     }
@@ -76,12 +81,16 @@ export class JournalStore implements Store {
     }
     await this.compact();
     this.eventsFile = await open(join(this.dir, 'events.ndjson'), 'a');
-    return { dispatcher, bookings: [...this.bookings.values()] };
+    return { dispatcher, bookings: this.records() };
+  }
+
+  private records(): BookingRecord[] {
+    return [...this.bookings.values()].map((j) => JSON.parse(j) as BookingRecord);
   }
 
   /** The whole state as one journal line, as of now (records, and the dispatcher as last written). */
   private wholeLine(): string {
-    return `{"bookings":${JSON.stringify([...this.bookings.values()])},"dispatcher":${this.written.full() ?? 'null'}}\n`;
+    return `{"bookings":[${[...this.bookings.values()].join(',')}],"dispatcher":${this.written.full() ?? 'null'}}\n`;
   }
 
   /** Rewrites the journal as one line with the current state (write to a temp file, fsync, rename). */
@@ -103,13 +112,14 @@ export class JournalStore implements Store {
 
   commit(change: { bookings: BookingRecord[]; dispatcher?: DispatcherSnapshot; events?: EventRecord[] }): Promise<void> {
     const { events, bookings, dispatcher } = change;
-    for (const b of bookings) this.bookings.set(b.id, structuredClone(b));
+    const texts = bookings.map((b) => JSON.stringify(b));
+    bookings.forEach((b, i) => this.bookings.set(b.id, texts[i]));
     // Serialised here, at once: the snapshot is a view of the live dispatcher (Dispatcher.toJSON), not a copy. A
     // compaction's content is also taken now, so the lines queued before it and the deltas after it fit around it.
     const delta = dispatcher ? this.written.delta(dispatcher) : null;
     const compacting = ++this.linesSinceCompact >= COMPACT_EVERY_LINES;
     if (compacting) this.linesSinceCompact = 0;
-    const line = compacting ? this.wholeLine() : `{"bookings":${JSON.stringify(bookings)}${delta ? `,"dispatcherDelta":${delta}` : ''}}\n`;
+    const line = compacting ? this.wholeLine() : `{"bookings":[${texts.join(',')}]${delta ? `,"dispatcherDelta":${delta}` : ''}}\n`;
     const job = this.queue.then(async () => {
       if (!this.journal) throw new Error('journal not open');
       if (compacting) return this.replaceJournal(line);
@@ -175,7 +185,7 @@ export class JournalStore implements Store {
 
   async forgetRider(riderId: string): Promise<number> {
     const changed: BookingRecord[] = [];
-    for (const b of this.bookings.values()) {
+    for (const b of this.records()) {
       if (b.riderId !== riderId) continue;
       changed.push({ ...b, riderId: null, pickup: { lat: 0, lon: 0, ...(b.pickup.hubId ? { hubId: b.pickup.hubId } : {}) }, dropoff: { lat: 0, lon: 0, ...(b.dropoff.hubId ? { hubId: b.dropoff.hubId } : {}) } });
     }
