@@ -241,29 +241,28 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
   }
 
   /**
-   * Every bus's position is a new place each second, and a request needs the road search spaces of all of them:
-   * computed inside the dispatcher's call that was most of an offer's time, in one task that held up everything
-   * else (a remote driver's command among it). Here they are computed beforehand in slices of PREPARE_SLICE buses,
-   * each its own event-loop turn; a bus that reports a new position meanwhile is computed in the call as before.
-   * Only the work moves: the dispatcher's answer is the same.
+   * Work an offer needs, done before the dispatcher's call in slices, each slice its own event-loop turn, so no
+   * single task holds up everything else (a remote driver's command among it) for tens of ms. Only the work moves:
+   * the dispatcher's answer is the same, and what changed meanwhile (a bus's new position) is computed in the call.
+   * - The road search spaces of every bus's position (each second a new place), PREPARE_SLICE buses per turn: they
+   *   were most of an offer's time.
+   * - The request's legs to and from every place it may be inserted next to (RoadOracle.prefetch), PREFETCH_SLICE
+   *   places per turn: with a thousand live bookings they were a third of an offer's 15–40 ms. The caller ends the
+   *   prefetch once the dispatcher has answered.
    */
-  private async prepareStarts(): Promise<void> {
-    const places = this.dispatcher.vehiclePositions();
-    for (let i = 0; i < places.length; i += PREPARE_SLICE) {
-      this.oracle.prepare(places.slice(i, i + PREPARE_SLICE));
-      await nextTurn();
-    }
-  }
-
-  /**
-   * The request's legs to and from every place it may be inserted next to, computed in slices of PREFETCH_SLICE
-   * places, each in a turn of its own (with a thousand live bookings they were a third of an offer's 15–40 ms task).
-   */
-  private async prefetchLegs(P: Location, D: Location): Promise<void> {
-    const places = this.dispatcher.insertionPlaces();
-    for (let i = 0; i < places.length; i += PREFETCH_SLICE) {
-      this.oracle.prefetch(P, D, places.slice(i, i + PREFETCH_SLICE));
-      await nextTurn();
+  private async prepareLegs(P: Location, D: Location): Promise<void> {
+    const inTurns = async (places: Location[], size: number, work: (slice: Location[]) => void) => {
+      for (let i = 0; i < places.length; i += size) {
+        work(places.slice(i, i + size));
+        await nextTurn();
+      }
+    };
+    try {
+      await inTurns(this.dispatcher.vehiclePositions(), PREPARE_SLICE, (slice) => this.oracle.prepare(slice));
+      await inTurns(this.dispatcher.insertionPlaces(), PREFETCH_SLICE, (slice) => this.oracle.prefetch(P, D, slice));
+    } catch (e) {
+      this.oracle.endPrefetch(P, D);
+      throw e;
     }
   }
 
@@ -287,7 +286,6 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
    */
   async createHere(input: BookingCreate, who: Principal, idempotencyKey?: string): Promise<{ status: 201 | 422; record: BookingRecord }> {
     if (who.role !== 'rider' && who.role !== 'dispatcher' && who.role !== 'admin') throw forbidden('only riders and dispatchers book rides');
-    await this.prepareStarts();
     const keyed = idempotencyKey ? `b${createHash('sha256').update(idempotencyKey).digest('base64url').slice(0, 8).replace(/[-_]/g, 'x')}` : null;
     const existing = keyed ? this.records.get(keyed) : undefined;
     if (existing) return { status: existing.status === 'rejected' ? 422 : 201, record: existing };
@@ -302,12 +300,7 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
     if (pickup.loc.id === dropoff.loc.id) throw new ApiError(400, 'VALIDATION', 'pickup and drop-off are the same place', [{ path: 'dropoff', message: 'same as pickup' }]);
     const inArea = this.serviceArea(pickup.input.lat, pickup.input.lon) && this.serviceArea(dropoff.input.lat, dropoff.input.lon);
     if (inArea) {
-      try {
-        await this.prefetchLegs(pickup.loc, dropoff.loc);
-      } catch (e) {
-        this.oracle.endPrefetch(pickup.loc, dropoff.loc);
-        throw e;
-      }
+      await this.prepareLegs(pickup.loc, dropoff.loc);
       // a retry of the same forwarded request may have made the booking meanwhile
       const made = keyed ? this.records.get(keyed) : undefined;
       if (made) {
@@ -632,6 +625,7 @@ export class BookingService extends EventEmitter<BookingServiceEvents> {
 
 /** buses whose search spaces are computed per event-loop turn before a request (about 2–4 ms) */
 const PREPARE_SLICE = 25;
+/** places whose legs to and from a request are computed per event-loop turn before it */
 const PREFETCH_SLICE = 400;
 
 export type StopEvent = { requestId: string; kind: 'pickup' | 'dropoff'; event: 'arrived' | 'done' | 'no_show'; at: number };

@@ -631,7 +631,7 @@ export class Dispatcher {
   /** The buses, by id. */
   /** Where every bus can divert from now (its last reported position): the places a request's legs start from. */
   vehiclePositions(): Location[] {
-    return this.sortedVehicles().map((v) => v.state.position);
+    return Array.from(this.vehicles.values(), (v) => v.state.position);
   }
 
   /**

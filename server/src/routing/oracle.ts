@@ -164,7 +164,7 @@ export class RoadOracle implements TravelTimeOracle {
    */
   prefetch(P: Location, D: Location, places: readonly Location[]): void {
     this.checkClosures();
-    const key = aheadKey(P, D);
+    const key = aheadKey(String(P.id), String(D.id));
     let legs = this.ahead.get(key);
     if (!legs) this.ahead.set(key, (legs = new Map()));
     const todo = places.filter((l) => !legs.has(String(l.id)));
@@ -188,21 +188,7 @@ export class RoadOracle implements TravelTimeOracle {
   }
 
   endPrefetch(P: Location, D: Location): void {
-    this.ahead.delete(aheadKey(P, D));
-  }
-
-  /** A prefetched leg from → to (one end the pickup or drop-off of a prefetched pair), or null. */
-  private aheadLeg(from: string, to: string, tos: readonly string[], froms: readonly string[] | null): [number, number] | null {
-    if (!this.ahead.size) return null;
-    if (tos.length === 2) {
-      const c = this.ahead.get(`${tos[0]}\u0000${tos[1]}`)?.get(from);
-      if (c) return to === tos[0] ? [c[0], c[1]] : [c[2], c[3]];
-    }
-    if (froms?.length === 2) {
-      const c = this.ahead.get(`${froms[0]}\u0000${froms[1]}`)?.get(to);
-      if (c) return from === froms[0] ? [c[4], c[5]] : [c[6], c[7]];
-    }
-    return null;
+    this.ahead.delete(aheadKey(String(P.id), String(D.id)));
   }
 
   /**
@@ -220,7 +206,9 @@ export class RoadOracle implements TravelTimeOracle {
       distances.push(dBuf.subarray(i * n, (i + 1) * n));
     }
     const toIds = tos.map((l) => String(l.id));
-    const fromIds = froms.length === 2 ? froms.map((l) => String(l.id)) : null;
+    // a request's prefetched legs (see `ahead`): places into its pickup and drop-off, or those two out to places
+    const into = n === 2 ? this.ahead.get(aheadKey(toIds[0], toIds[1])) : undefined;
+    const outOf = froms.length === 2 ? this.ahead.get(aheadKey(String(froms[0].id), String(froms[1].id))) : undefined;
     const fromHot = froms.map((l) => this.seenAgain(this.seenFrom, String(l.id)));
     const toHot = toIds.map((id) => this.seenAgain(this.seenTo, id));
     const missRows: number[] = [];
@@ -235,11 +223,15 @@ export class RoadOracle implements TravelTimeOracle {
           distances[i][j] = 0;
           continue;
         }
-        const pre = this.aheadLeg(f, toIds[j], toIds, fromIds);
+        let pre = into?.get(f), at = 2 * j;
+        if (!pre && outOf) {
+          pre = outOf.get(toIds[j]);
+          at = 4 + 2 * i;
+        }
         if (pre) {
-          times[i][j] = pre[0];
-          distances[i][j] = pre[1];
-          if (fromHot[i] && toHot[j] && this.find(f, toIds[j], oldGen, oldRow) < 0) this.store(f, toIds[j], pre[0], pre[1]);
+          times[i][j] = pre[at];
+          distances[i][j] = pre[at + 1];
+          if (fromHot[i] && toHot[j] && this.find(f, toIds[j], oldGen, oldRow) < 0) this.store(f, toIds[j], pre[at], pre[at + 1]);
           continue;
         }
         const k = this.find(f, toIds[j], oldGen, oldRow);
@@ -271,7 +263,7 @@ export class RoadOracle implements TravelTimeOracle {
   }
 }
 
-const aheadKey = (P: Location, D: Location): string => `${String(P.id)}\u0000${String(D.id)}`;
+const aheadKey = (pickupId: string, dropoffId: string): string => `${pickupId}\u0000${dropoffId}`;
 
 /** One generation of the leg memo: rows of cell indices, the cells packed in typed arrays (no object per leg). */
 class MemoGeneration {
